@@ -4,5 +4,27 @@
 //! Without the `server` feature only the WASM-safe core is compiled (what the browser needs
 //! for live previews); everything that talks to PostgreSQL, Gmail or the network is behind it.
 
+pub mod email_address;
+pub mod model;
+
+#[cfg(feature = "server")]
+pub mod auth;
 #[cfg(feature = "server")]
 pub mod clock;
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod crypto;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod team;
+#[cfg(feature = "testing")]
+pub mod testing;
+#[cfg(feature = "server")]
+pub mod web_session;
+
+#[cfg(feature = "server")]
+pub use error::{Error, Result};

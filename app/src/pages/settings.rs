@@ -1,0 +1,138 @@
+//! `/settings`: the signed-in user's account and API tokens; admins also find the team's
+//! settings and users (`/settings/team`).
+
+use engine::model::ApiTokenInfo;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::forms::{FormError, TextField, action_error, field_error};
+use crate::components::layout::SessionResource;
+use crate::components::ui::{Card, PageHeader};
+use crate::error::AppError;
+use crate::format::datetime;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub info: ApiTokenInfo,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[server]
+pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::auth::list_api_tokens(&state.pool, user.team_id, user.id).await?)
+}
+
+#[server]
+pub async fn create_api_token(name: String) -> Result<CreatedToken, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let (info, token) =
+        engine::auth::create_api_token(&state.pool, user.team_id, user.id, &name).await?;
+    tracing::info!(user_id = %user.id, token_id = %info.id, "API token created");
+    Ok(CreatedToken { info, token })
+}
+
+#[server]
+pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::auth::revoke_api_token(&state.pool, user.team_id, user.id, id).await?)
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    view! {
+        <PageHeader title="Team & settings" subtitle="Your account, API tokens and your team."/>
+        <div class="grid gap-6 lg:grid-cols-3">
+            <div class="space-y-6 lg:col-span-2">
+                <ApiTokens/>
+            </div>
+            <div class="space-y-6">
+                <Card title="Your account">
+                    <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                        {move || session.get().and_then(Result::ok).and_then(|info| info.user.map(|user| {
+                            let admin = user.is_admin();
+                            view! {
+                                <dl class="space-y-2 text-sm">
+                                    <div><dt class="text-slate-500">"Name"</dt><dd class="font-medium">{user.name}</dd></div>
+                                    <div><dt class="text-slate-500">"Email"</dt><dd class="font-medium">{user.email}</dd></div>
+                                    <div><dt class="text-slate-500">"Team"</dt><dd class="font-medium">{info.team_name}</dd></div>
+                                    <div><dt class="text-slate-500">"Role"</dt><dd class="font-medium">{user.role.as_str()}</dd></div>
+                                </dl>
+                                {admin.then(|| view! {
+                                    <a href="/settings/team" class="mt-4 inline-flex rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                                        "Manage team and users"
+                                    </a>
+                                })}
+                            }
+                        }))}
+                    </Transition>
+                </Card>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn ApiTokens() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_tokens(),
+    );
+    let error = action_error(create);
+    view! {
+        <Card title="API tokens" description="For scripts and CRMs calling the REST API (Authorization: Bearer <token>). A token acts as you.">
+            <ActionForm action=create attr:class="flex flex-wrap items-end gap-3">
+                <div class="min-w-60 flex-1">
+                    <TextField label="New token name" name="name" placeholder="CRM sync" error=field_error(error, "name")/>
+                </div>
+                <button type="submit" class="mb-5 rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    "Create token"
+                </button>
+            </ActionForm>
+            <FormError error/>
+            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                <div class="mb-4 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm" role="status">
+                    <p class="font-medium text-emerald-900">"Copy your new token now — it will not be shown again."</p>
+                    <code data-testid="new-api-token" class="mt-2 block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200">
+                        {created.token}
+                    </code>
+                </div>
+            })}
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || tokens.get().map(|result| match result {
+                    Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="text-sm text-slate-500">"No API tokens yet."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="divide-y divide-slate-100">
+                            {list.into_iter().map(|token| view! {
+                                <li class="flex items-center justify-between gap-4 py-3 text-sm">
+                                    <div class="min-w-0">
+                                        <p class="font-medium text-slate-900">{token.name}</p>
+                                        <p class="text-xs text-slate-500">
+                                            <code>{token.token_prefix}"…"</code>
+                                            " · created " {datetime(token.created_at)}
+                                            " · " {token.last_used_at.map(|t| format!("last used {}", datetime(t))).unwrap_or_else(|| "never used".into())}
+                                        </p>
+                                    </div>
+                                    <ActionForm action=revoke>
+                                        <input type="hidden" name="id" value=token.id.to_string()/>
+                                        <button type="submit" class="rounded-md px-2 py-1 text-sm text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
+                                            "Revoke"
+                                        </button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </Card>
+    }
+}

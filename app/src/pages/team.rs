@@ -1,0 +1,223 @@
+//! `/settings/team` (admins): the team's name and postal address, and its users — add,
+//! remove, reset a password.
+
+use engine::model::{Team, User};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::forms::{FormError, TextArea, TextField, action_error, field_error};
+use crate::components::ui::{Badge, Card, ErrorPanel, PageHeader, Tone};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamOverview {
+    pub team: Team,
+    pub users: Vec<User>,
+    pub me: Uuid,
+}
+
+#[server]
+pub async fn load_team_overview() -> Result<TeamOverview, AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    let team = engine::team::get_team(&state.pool, admin.team_id).await?;
+    let users = engine::team::list_users(&state.pool, admin.team_id).await?;
+    Ok(TeamOverview { team, users, me: admin.id })
+}
+
+#[server]
+pub async fn update_team_settings(
+    team_name: String,
+    postal_address: String,
+) -> Result<(), AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    engine::team::update_team(
+        &state.pool,
+        admin.team_id,
+        engine::team::NewTeam { team_name, postal_address },
+    )
+    .await?;
+    Ok(())
+}
+
+#[server]
+pub async fn add_team_member(
+    name: String,
+    email: String,
+    role: String,
+    password: String,
+) -> Result<(), AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    let role = engine::model::Role::parse(&role).ok_or_else(|| AppError::Invalid {
+        field: Some("role".into()),
+        message: "choose admin or rep".into(),
+    })?;
+    let password = engine::auth::Password::parse(&password)?;
+    let user = engine::team::add_user(
+        &state.pool,
+        admin.team_id,
+        engine::team::NewUser { email, name, role, password },
+    )
+    .await?;
+    tracing::info!(admin_id = %admin.id, user_id = %user.id, "team member added");
+    Ok(())
+}
+
+#[server]
+pub async fn remove_team_member(user_id: Uuid) -> Result<(), AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    engine::team::remove_user(&state.pool, admin.team_id, admin.id, user_id).await?;
+    tracing::info!(admin_id = %admin.id, %user_id, "team member removed");
+    Ok(())
+}
+
+#[server]
+pub async fn reset_member_password(user_id: Uuid, password: String) -> Result<(), AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    let password = engine::auth::Password::parse(&password)?;
+    engine::team::reset_password(&state.pool, admin.team_id, user_id, password).await?;
+    tracing::info!(admin_id = %admin.id, %user_id, "password reset by an admin");
+    Ok(())
+}
+
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    let update = ServerAction::<UpdateTeamSettings>::new();
+    let add = ServerAction::<AddTeamMember>::new();
+    let remove = ServerAction::<RemoveTeamMember>::new();
+    let reset = ServerAction::<ResetMemberPassword>::new();
+    let overview = Resource::new(
+        move || (update.version().get(), add.version().get(), remove.version().get()),
+        |_| load_team_overview(),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || overview.get().map(|result| match result {
+                Err(AppError::Forbidden(_)) => {
+                    forbidden();
+                    view! {
+                        <ErrorPanel code="403" title="Admins only".to_string()
+                            message="Managing the team and its users is for team admins. Ask an admin of your team if you need a change.".to_string()/>
+                    }.into_any()
+                }
+                Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                Ok(overview) => view! { <TeamSettings overview update add remove reset/> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+/// Sets the 403 status when the page is rendered on the server.
+fn forbidden() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+}
+
+#[component]
+fn TeamSettings(
+    overview: TeamOverview,
+    update: ServerAction<UpdateTeamSettings>,
+    add: ServerAction<AddTeamMember>,
+    remove: ServerAction<RemoveTeamMember>,
+    reset: ServerAction<ResetMemberPassword>,
+) -> impl IntoView {
+    let update_error = action_error(update);
+    let add_error = action_error(add);
+    let remove_error = action_error(remove);
+    let reset_error = action_error(reset);
+    let TeamOverview { team, users, me } = overview;
+    view! {
+        <PageHeader title="Team" subtitle="Your team's details and who can use Outreach."/>
+        <div class="grid gap-6 lg:grid-cols-3">
+            <div class="space-y-6 lg:col-span-2">
+                <Card title="Users" description="Reps run campaigns; admins also connect sender accounts and manage the team.">
+                    <FormError error=remove_error/>
+                    <FormError error=reset_error/>
+                    {move || reset.value().get().and_then(Result::ok).map(|_| view! {
+                        <p role="status" class="mb-3 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+                            "Password changed. That user is signed out everywhere."
+                        </p>
+                    })}
+                    <ul class="divide-y divide-slate-100" data-testid="team-users">
+                        {users.into_iter().map(|user| {
+                            let is_me = user.id == me;
+                            view! {
+                                <li class="py-3">
+                                    <div class="flex flex-wrap items-center justify-between gap-3">
+                                        <div class="min-w-0">
+                                            <p class="text-sm font-medium text-slate-900">
+                                                {user.name.clone()} {is_me.then_some(" (you)")}
+                                            </p>
+                                            <p class="text-xs text-slate-500">{user.email.clone()}</p>
+                                        </div>
+                                        <div class="flex items-center gap-2">
+                                            <Badge tone=if user.is_admin() { Tone::Info } else { Tone::Neutral } text=user.role.as_str()/>
+                                            {(!is_me).then(|| view! {
+                                                <ActionForm action=remove>
+                                                    <input type="hidden" name="user_id" value=user.id.to_string()/>
+                                                    <button type="submit" class="rounded-md px-2 py-1 text-xs text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
+                                                        "Remove"
+                                                    </button>
+                                                </ActionForm>
+                                            })}
+                                        </div>
+                                    </div>
+                                    <details class="mt-2">
+                                        <summary class="cursor-pointer text-xs text-indigo-600">"Reset password"</summary>
+                                        <ActionForm action=reset attr:class="mt-2 flex flex-wrap items-end gap-2">
+                                            <input type="hidden" name="user_id" value=user.id.to_string()/>
+                                            <label class="sr-only" for=format!("reset-{}", user.id)>"New password"</label>
+                                            <input id=format!("reset-{}", user.id) name="password" type="password" autocomplete="new-password"
+                                                placeholder="New password (10+ characters)"
+                                                class="min-w-56 flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm"/>
+                                            <button type="submit" class="rounded-md bg-slate-800 px-3 py-1.5 text-xs font-semibold text-white hover:bg-slate-700">
+                                                "Set password"
+                                            </button>
+                                        </ActionForm>
+                                    </details>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </Card>
+                <Card title="Add a user">
+                    <ActionForm action=add attr:class="grid gap-4 sm:grid-cols-2" attr:data-testid="add-user-form">
+                        <div class="sm:col-span-2"><FormError error=add_error/></div>
+                        <TextField label="Name" name="name" required=true error=field_error(add_error, "name")/>
+                        <TextField label="Email" name="email" input_type="email" required=true error=field_error(add_error, "email")/>
+                        <TextField label="Initial password" name="password" input_type="password" autocomplete="new-password"
+                            required=true hint="At least 10 characters; share it with them privately." error=field_error(add_error, "password")/>
+                        <div class="space-y-1">
+                            <label for="field-role" class="block text-sm font-medium text-slate-700">"Role"</label>
+                            <select id="field-role" name="role" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+                                <option value="rep" selected>"Rep"</option>
+                                <option value="admin">"Admin"</option>
+                            </select>
+                        </div>
+                        <div class="sm:col-span-2">
+                            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                                "Add user"
+                            </button>
+                        </div>
+                    </ActionForm>
+                </Card>
+            </div>
+            <Card title="Team details">
+                <ActionForm action=update attr:class="space-y-4">
+                    <FormError error=update_error/>
+                    <TextField label="Team name" name="team_name" value=team.name required=true error=field_error(update_error, "team_name")/>
+                    <TextArea label="Postal address" name="postal_address" value=team.postal_address rows=4
+                        hint="Printed in the footer of every email (CAN-SPAM)." error=field_error(update_error, "postal_address")/>
+                    <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                        "Save"
+                    </button>
+                    {move || update.value().get().and_then(Result::ok).map(|_| view! {
+                        <span role="status" class="ml-3 text-sm text-emerald-700">"Saved."</span>
+                    })}
+                </ActionForm>
+            </Card>
+        </div>
+    }
+}

@@ -1,0 +1,189 @@
+//! Test support: every test gets its own freshly migrated database, cloned from a template
+//! database (so creating one takes milliseconds and tests never see each other's rows).
+//!
+//! The server is, in order: `OUTREACH_TEST_DATABASE_URL` (a URL to any database on a server
+//! where we may create databases), the local PostgreSQL on 127.0.0.1:5432, or — when none
+//! answers — an embedded cluster under `target/`, started once and shared by all test
+//! processes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+use crate::db::embedded::EmbeddedPostgres;
+
+const LOCAL_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database of one's own for one test.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub url: String,
+    pub name: String,
+}
+
+/// URL of a maintenance database (`postgres`) on the server tests use.
+static SERVER: OnceCell<String> = OnceCell::const_new();
+/// Name of the migrated template for the current set of migrations.
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// A fresh, migrated, empty database.
+pub async fn test_db() -> TestDb {
+    let server = server_url().await;
+    let template = TEMPLATE.get_or_init(|| ensure_template(server)).await;
+    let name = format!(
+        "ot_{}_{}",
+        chrono::Utc::now().timestamp(),
+        uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or_default()
+    );
+    let mut admin = PgConnection::connect(server).await.expect("connect to the test server");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database from the template");
+    let url = with_database(server, &name);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect(&url)
+        .await
+        .expect("connect to the test database");
+    TestDb { pool, url, name }
+}
+
+/// The server URL (maintenance database), starting an embedded cluster if needed.
+pub async fn server_url() -> &'static String {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("OUTREACH_TEST_DATABASE_URL") {
+                return with_database(&url, "postgres");
+            }
+            if reachable(LOCAL_SERVER).await {
+                return LOCAL_SERVER.to_string();
+            }
+            start_embedded_server().await
+        })
+        .await
+}
+
+async fn reachable(url: &str) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), PgConnection::connect(url)).await,
+        Ok(Ok(_))
+    )
+}
+
+async fn start_embedded_server() -> String {
+    let dir = target_dir().join("outreach-test-pg");
+    std::fs::create_dir_all(&dir).expect("create the test cluster directory");
+    // Test binaries run in parallel processes: one starts the cluster, the others wait.
+    let _lock = FileLock::acquire(&dir.join("start.lock"));
+    let cluster =
+        EmbeddedPostgres::start(&dir).await.expect("start an embedded PostgreSQL for tests");
+    cluster.database_url("postgres")
+}
+
+fn target_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    // Integration tests run with the package directory as working directory.
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(|root| root.join("target")).unwrap_or(manifest)
+}
+
+/// Creates (once per set of migrations) a migrated template database; concurrent test
+/// processes agree through an advisory lock. Old test databases are dropped on the way.
+async fn ensure_template(server: &str) -> String {
+    let fingerprint: u64 = crate::db::MIGRATOR
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .fold(0xcbf29ce484222325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x100000001b3));
+    let template = format!("outreach_template_{fingerprint:016x}");
+    let mut admin = PgConnection::connect(server).await.expect("connect to the test server");
+    sqlx::query("SELECT pg_advisory_lock(726354)").execute(&mut admin).await.expect("lock");
+    drop_stale_test_databases(&mut admin).await;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await
+            .expect("look up the template");
+    if !exists {
+        // Built under another name and renamed when complete, so a crash mid-way never
+        // leaves a half-migrated template behind.
+        let building = format!("{template}_building");
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\""))
+            .execute(&mut admin)
+            .await;
+        sqlx::query(&format!("CREATE DATABASE \"{building}\""))
+            .execute(&mut admin)
+            .await
+            .expect("create template");
+        let pool = PgPool::connect(&with_database(server, &building))
+            .await
+            .expect("connect to the template");
+        crate::db::migrate(&pool).await.expect("migrate the template database");
+        pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
+            .execute(&mut admin)
+            .await
+            .expect("publish the template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(726354)").execute(&mut admin).await.expect("unlock");
+    template
+}
+
+/// Test databases are named `ot_<unix time>_<random>`; those older than two hours belong to
+/// finished runs.
+async fn drop_stale_test_databases(admin: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'ot\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    let cutoff = chrono::Utc::now().timestamp() - 2 * 3600;
+    for name in names {
+        let created = name.split('_').nth(1).and_then(|t| t.parse::<i64>().ok());
+        if created.is_some_and(|t| t < cutoff) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await;
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a valid database URL");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}
+
+/// An exclusive `flock` held until dropped.
+struct FileLock(std::fs::File);
+
+impl FileLock {
+    fn acquire(path: &std::path::Path) -> Self {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .expect("open lock file");
+        // SAFETY: flock on a file descriptor we own; blocks until the lock is ours.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        assert_eq!(rc, 0, "flock {}", path.display());
+        Self(file)
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: unlocking a descriptor we own.
+        unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
+    }
+}

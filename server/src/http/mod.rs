@@ -1,0 +1,68 @@
+//! The HTTP surface: Leptos pages and server functions, the REST API, health checks, static
+//! files — and the layers around them (request ids and logs, CSRF, security headers).
+
+mod csrf;
+mod guard;
+mod health;
+mod request_log;
+pub mod session_store;
+
+use app::state::AppState;
+use axum::Router;
+use axum::middleware;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use request_log::redact_path;
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(context_state.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::page_guard));
+    let fallback_state = state.clone();
+    Router::new()
+        .merge(pages)
+        .merge(app::api::router())
+        .merge(health::router())
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || leptos::prelude::provide_context(fallback_state.clone()),
+            app::shell,
+        ))
+        .layer(middleware::from_fn(csrf::reject_cross_site_writes))
+        .with_state(state)
+}
+
+/// Layers around everything: a request id on every request and response, one log line per
+/// request, and headers that keep pages out of frames and types from being sniffed.
+pub fn with_common_layers(router: Router) -> Router {
+    use axum::http::{HeaderName, HeaderValue, header};
+    let x_request_id = HeaderName::from_static("x-request-id");
+    router.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+            .layer(request_log::layer())
+            .layer(PropagateRequestIdLayer::new(x_request_id))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_FRAME_OPTIONS,
+                HeaderValue::from_static("DENY"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            )),
+    )
+}

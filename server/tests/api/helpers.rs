@@ -1,0 +1,117 @@
+//! `spawn_app()`: the whole Outreach application on a random port against a fresh, migrated
+//! database, with a cookie-keeping HTTP client and one method per thing a user does.
+
+use std::collections::HashMap;
+
+use engine::config::Config;
+use engine::testing::{TestDb, test_db};
+use reqwest::{Response, StatusCode, redirect};
+use server::startup::Application;
+use server_fn::ServerFn;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = test_db().await;
+    let data_dir = std::env::temp_dir().join(format!("outreach-test-{}", uuid::Uuid::new_v4()));
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
+        ("DATABASE_URL", db.url.clone()),
+        ("OUTREACH_DATA_DIR", data_dir.display().to_string()),
+        ("OUTREACH_SECRET_KEY", engine::crypto::SecretKey::generate().to_hex()),
+    ]);
+    let config =
+        Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration");
+    let app = Application::build(config).await.expect("build the application");
+    let address = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    TestApp { address, client: new_client(), db }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("HTTP client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Calls a server function the way the hydrated page does (form-encoded POST).
+    pub async fn call<F: ServerFn>(
+        &self,
+        client: &reqwest::Client,
+        form: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.url(F::PATH))
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+            .await
+            .expect("server function call")
+    }
+
+    /// First-run setup with an admin `admin@acme.test`.
+    pub async fn setup_team(&self) -> Response {
+        self.call::<app::auth::FirstRunSetup>(
+            &self.client,
+            &[
+                ("team_name", "Acme"),
+                ("postal_address", "1 Main St, Springfield"),
+                ("name", "Ada Admin"),
+                ("email", "admin@acme.test"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> Response {
+        self.call::<app::auth::SignIn>(client, &[("email", email), ("password", password)]).await
+    }
+
+    /// Adds a rep (as the signed-in admin of `self.client`) and returns a client signed in as them.
+    pub async fn add_rep(&self, email: &str) -> reqwest::Client {
+        let added = self
+            .call::<app::pages::team::AddTeamMember>(
+                &self.client,
+                &[("name", "Rita Rep"), ("email", email), ("role", "rep"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(added.status(), StatusCode::OK, "{}", added.text().await.unwrap_or_default());
+        let rep = new_client();
+        assert!(self.sign_in(&rep, email, PASSWORD).await.status().is_success());
+        rep
+    }
+
+    /// An API token for an existing user, straight from the engine (as `outreach token create`).
+    pub async fn api_token(&self, email: &str) -> String {
+        let user = engine::auth::user_by_email(&self.db.pool, email).await.expect("user exists");
+        engine::auth::create_api_token(&self.db.pool, user.team_id, user.id, "test")
+            .await
+            .expect("token")
+            .1
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(response: &Response) -> String {
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real application on a random port, a fresh database per test.
+
+mod helpers;
+
+mod auth;
+mod rest;
