@@ -6,3 +6,6 @@
 
 #[cfg(feature = "server")]
 pub mod clock;
+pub mod email_address;
+pub mod field_name;
+pub mod template;
