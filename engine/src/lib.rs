@@ -8,4 +8,6 @@
 pub mod clock;
 pub mod email_address;
 pub mod field_name;
+#[cfg(feature = "server")]
+pub mod mime;
 pub mod template;

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 pub use check::TemplateProblem;
 pub use parse::{ParseError, SyntaxError, SyntaxErrorKind};
+pub(crate) use render::push_html_escaped;
 pub use render::{Escape, FieldLookup, RenderProblem, Rendered};
 pub use spin::spin_seed;
 

@@ -123,20 +123,23 @@ impl<F: FieldLookup + ?Sized> Renderer<'_, F> {
 fn push_escaped(out: &mut String, value: &str, mode: Escape) {
     match mode {
         Escape::None => out.push_str(value),
-        Escape::Html => {
-            for ch in value.chars() {
-                match ch {
-                    '&' => out.push_str("&amp;"),
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '"' => out.push_str("&quot;"),
-                    '\'' => out.push_str("&#39;"),
-                    _ => out.push(ch),
-                }
-            }
-        }
+        Escape::Html => push_html_escaped(out, value),
         Escape::Header => {
             out.extend(value.chars().map(|ch| if ch.is_control() { ' ' } else { ch }));
+        }
+    }
+}
+
+/// Appends `text` with `& < > " '` as entities: safe in HTML text and in quoted attributes.
+pub(crate) fn push_html_escaped(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
         }
     }
 }
