@@ -5,6 +5,7 @@
 //! checked here (Message-IDs, unsubscribe URIs: the build refuses bad ones), or free text
 //! squeezed onto one line (names, subject), so no input can add a header.
 
+mod body_encoding;
 mod footer;
 mod header_text;
 
@@ -17,6 +18,7 @@ use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
 use mail_builder::headers::text::Text;
 use mail_builder::headers::url::URL;
+use mail_builder::mime::MimePart;
 use uuid::Uuid;
 
 use crate::email_address::EmailAddress;
@@ -106,14 +108,24 @@ fn build_bytes(message: &OutgoingMessage) -> Result<Vec<u8>, MessageError> {
     builder = builder
         .header("X-Outreach-Id", Raw::new(message.outreach_id.hyphenated().to_string()))
         .header("List-Unsubscribe", URL::from(unsubscribe))
-        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"))
-        .text_body(footer::with_text_footer(message));
-    if let Some(html) = &message.html_body {
-        builder = builder.html_body(footer::with_html_footer(html, message));
-    }
+        .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
+    let text = body_part("text/plain", &footer::with_text_footer(message));
+    let body = match &message.html_body {
+        Some(html) => {
+            let html = body_part("text/html", &footer::with_html_footer(html, message));
+            MimePart::new("multipart/alternative", vec![text, html])
+        }
+        None => text,
+    };
     let mut bytes = Vec::with_capacity(estimated_size(message));
-    builder.write_to(&mut bytes)?;
+    builder.body(body).write_to(&mut bytes)?;
     Ok(bytes)
+}
+
+/// A text part (`charset=utf-8` is added by `MimePart::new`), already transfer-encoded.
+fn body_part(content_type: &'static str, text: &str) -> MimePart<'static> {
+    let encoded = body_encoding::encode_body(text);
+    MimePart::new(content_type, encoded.text).transfer_encoding(encoded.transfer_encoding)
 }
 
 fn estimated_size(message: &OutgoingMessage) -> usize {

@@ -27,6 +27,8 @@ pub use spin::spin_seed;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     nodes: Vec<Node>,
+    /// The source's length: a good first capacity for the rendered text.
+    source_len: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +64,7 @@ pub struct FieldUse {
 impl Template {
     /// Parses `source`, reporting every syntax error found (not only the first).
     pub fn parse(source: &str) -> Result<Self, ParseError> {
-        parse::parse(source).map(|nodes| Self { nodes })
+        parse::parse(source).map(|nodes| Self { nodes, source_len: source.len() })
     }
 
     /// The merge fields used anywhere in the template (spintax options included), by name.

@@ -75,7 +75,8 @@ impl Template {
         seed: u64,
         mode: Escape,
     ) -> Rendered {
-        let mut renderer = Renderer { fields, seed, mode, text: String::new(), problems: vec![] };
+        let text = String::with_capacity(self.source_len + self.source_len / 4);
+        let mut renderer = Renderer { fields, seed, mode, text, problems: vec![] };
         renderer.nodes(&self.nodes);
         Rendered { text: renderer.text, problems: renderer.problems }
     }
