@@ -6,6 +6,8 @@
 
 #[cfg(feature = "server")]
 pub mod clock;
+#[cfg(feature = "server")]
+pub mod csv_import;
 pub mod email_address;
 pub mod field_name;
 #[cfg(feature = "server")]
