@@ -12,4 +12,5 @@ pub mod email_address;
 pub mod field_name;
 #[cfg(feature = "server")]
 pub mod mime;
+pub mod single_line;
 pub mod template;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::columns::{self, Column, ColumnRole};
 use super::{CsvError, ImportOptions, OpenedCsv, SourceEncoding, open, record_start_line};
 use crate::email_address::EmailAddress;
+use crate::single_line::single_line;
 use crate::template::FieldLookup;
 
 /// Invalid values are quoted in reports up to this many characters.
@@ -177,7 +178,7 @@ impl<R: Read> LeadReader<R> {
             self.roles
                 .iter()
                 .position(|r| *r == role)
-                .map_or_else(String::new, |index| clean_single_line(self.value(index)))
+                .map_or_else(String::new, |index| single_line(self.value(index)))
         };
         let custom = self
             .custom_names
@@ -219,16 +220,6 @@ fn address_hash(email: &EmailAddress) -> u64 {
     hasher.finish()
 }
 
-/// For names: every control character (line breaks and tabs too) becomes a space.
-pub(super) fn clean_single_line(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
-}
-
 /// For custom fields: line breaks and tabs are kept, other control characters dropped.
 pub(super) fn clean_multi_line(value: &str) -> String {
     value.trim().chars().filter(|&c| !c.is_control() || c == '\n' || c == '\t').collect()
@@ -236,7 +227,7 @@ pub(super) fn clean_multi_line(value: &str) -> String {
 
 /// A value safe and short enough to quote in a report.
 fn quote_for_report(value: &str) -> String {
-    let one_line = clean_single_line(value);
+    let one_line = single_line(value);
     match one_line.char_indices().nth(MAX_QUOTED_VALUE) {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,

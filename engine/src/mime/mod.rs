@@ -22,6 +22,7 @@ use mail_builder::mime::MimePart;
 use uuid::Uuid;
 
 use crate::email_address::EmailAddress;
+use crate::single_line::single_line;
 
 /// Everything one email needs; the caller has rendered the subject and bodies already.
 #[derive(Debug, Clone)]
@@ -90,7 +91,7 @@ fn build_bytes(message: &OutgoingMessage) -> Result<Vec<u8>, MessageError> {
             "To",
             Raw::new(header_text::mailbox(message.to_name.as_deref().unwrap_or(""), &message.to)),
         )
-        .header("Subject", Text::new(header_text::single_line(&message.subject)))
+        .header("Subject", Text::new(single_line(&message.subject)))
         .header("Date", Date::new(message.date.timestamp()))
         .header("Message-ID", MessageId::new(message_id));
     if let Some(in_reply_to) = &message.in_reply_to {

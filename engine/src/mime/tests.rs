@@ -284,7 +284,7 @@ proptest! {
         let expected_headers = header_names(&build_message(&message()).unwrap().bytes);
         prop_assert_eq!(header_names(&built.bytes), expected_headers);
         let parsed = parse(&built.bytes);
-        prop_assert_eq!(parsed.subject().unwrap_or(""), header_text::single_line(&subject));
+        prop_assert_eq!(parsed.subject().unwrap_or(""), single_line(&subject));
         prop_assert_eq!(parsed.from().unwrap().first().unwrap().address(), Some("sam@seller.example"));
     }
 }
