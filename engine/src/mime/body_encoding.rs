@@ -2,9 +2,13 @@
 //! one itself, but byte by byte through `io::Write`, which was most of the cost of building a
 //! message; this does the same job in one pass over each line.
 //!
-//! Pure 7-bit text with short lines goes as it is (only line ends become CRLF); anything
-//! else is quoted-printable (RFC 2045 §6.7), which keeps mostly-Latin text readable in the
-//! raw source and never produces lines longer than 76 characters.
+//! Pure 7-bit text with short lines goes as it is (only line ends become CRLF); mostly-Latin
+//! text is quoted-printable (RFC 2045 §6.7), readable in the raw source; text that is mostly
+//! non-ASCII (Cyrillic, CJK…) is base64, which is then much shorter. Lines never exceed 76
+//! characters.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 /// RFC 5322 recommends at most 78 characters per line, excluding the CRLF.
 const MAX_PLAIN_LINE: usize = 78;
@@ -19,18 +23,21 @@ pub(super) struct EncodedBody {
 }
 
 pub(super) fn encode_body(text: &str) -> EncodedBody {
-    let plain = text.is_ascii()
-        && text.split('\n').all(|line| {
-            let line = line.strip_suffix('\r').unwrap_or(line);
+    let non_ascii = text.bytes().filter(|&b| !b.is_ascii()).count();
+    // Quoted-printable spends 3 bytes per non-ASCII byte, base64 4 per 3 bytes of anything.
+    if non_ascii * 6 > text.len() {
+        return base64_body(text);
+    }
+    let plain = non_ascii == 0
+        && lines(text).all(|line| {
             line.len() <= MAX_PLAIN_LINE
-                && !line.bytes().any(|b| b.is_ascii_control() && b != b'\t')
+                && !line.iter().any(|b| b.is_ascii_control() && *b != b'\t')
         });
     let mut out = Vec::with_capacity(text.len() + text.len() / 8 + 16);
-    for (index, line) in text.split('\n').enumerate() {
+    for (index, line) in lines(text).enumerate() {
         if index > 0 {
             out.extend_from_slice(b"\r\n");
         }
-        let line = line.strip_suffix('\r').unwrap_or(line).as_bytes();
         if plain {
             out.extend_from_slice(line);
         } else {
@@ -41,6 +48,33 @@ pub(super) fn encode_body(text: &str) -> EncodedBody {
     let text = String::from_utf8(out).unwrap_or_default();
     let transfer_encoding = if plain { "7bit" } else { "quoted-printable" };
     EncodedBody { transfer_encoding, text }
+}
+
+/// The lines of `text` without their line ends (CRLF or LF).
+fn lines(text: &str) -> impl Iterator<Item = &[u8]> {
+    text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line).as_bytes())
+}
+
+/// Base64 of the text with CRLF line ends (the canonical form of text/*), in 76-character
+/// lines.
+fn base64_body(text: &str) -> EncodedBody {
+    let mut canonical = Vec::with_capacity(text.len() + text.len() / 32);
+    for (index, line) in lines(text).enumerate() {
+        if index > 0 {
+            canonical.extend_from_slice(b"\r\n");
+        }
+        canonical.extend_from_slice(line);
+    }
+    let encoded = STANDARD.encode(&canonical);
+    let mut wrapped = String::with_capacity(encoded.len() + encoded.len() / 38 + 2);
+    // Base64 is ASCII, so every index is a character boundary.
+    for start in (0..encoded.len()).step_by(MAX_ENCODED_LINE) {
+        if start > 0 {
+            wrapped.push_str("\r\n");
+        }
+        wrapped.push_str(&encoded[start..(start + MAX_ENCODED_LINE).min(encoded.len())]);
+    }
+    EncodedBody { transfer_encoding: "base64", text: wrapped }
 }
 
 fn quoted_printable_line(line: &[u8], out: &mut Vec<u8>) {
@@ -127,14 +161,27 @@ mod tests {
 
     #[test]
     fn non_ascii_long_lines_and_trailing_spaces_are_quoted_printable() {
-        for text in ["Grüße", &"word ".repeat(40), "é trailing \nx", "a=b\u{1}"] {
+        let german = format!("Grüße aus Köln. {}", "Bis bald. ".repeat(4));
+        for text in [german.as_str(), &"word ".repeat(40), "é trailing \nx", "a=b\u{1}"] {
             let body = encode_body(text);
             assert_eq!(body.transfer_encoding, "quoted-printable", "{text:?}");
             assert!(body.text.split("\r\n").all(|line| line.len() <= MAX_ENCODED_LINE));
             assert_eq!(decode(&body.text), text.replace("\r\n", "\n"));
         }
-        assert_eq!(encode_body("Grüße =").text, "Gr=C3=BC=C3=9Fe =3D");
-        assert_eq!(encode_body("é \nx").text, "=C3=A9=20\r\nx");
+        let encoded = encode_body(&format!("{german}=")).text;
+        assert!(encoded.starts_with("Gr=C3=BC=C3=9Fe aus K=C3=B6ln. Bis bald."), "{encoded}");
+        assert!(encoded.ends_with("=3D"), "{encoded}");
+    }
+
+    #[test]
+    fn mostly_non_ascii_text_is_base64_in_short_lines() {
+        let text = "Здравствуйте, Иван!\n".repeat(10);
+        let body = encode_body(&text);
+        assert_eq!(body.transfer_encoding, "base64");
+        assert!(body.text.split("\r\n").all(|line| line.len() <= MAX_ENCODED_LINE));
+        let decoded = STANDARD.decode(body.text.replace("\r\n", "")).unwrap();
+        assert_eq!(String::from_utf8(decoded).unwrap(), text.replace('\n', "\r\n"));
+        assert_eq!(encode_body("é abcdefghij \nx").text, "=C3=A9 abcdefghij=20\r\nx");
     }
 
     proptest! {
@@ -143,10 +190,13 @@ mod tests {
             let body = encode_body(&text);
             prop_assert!(body.text.is_ascii());
             prop_assert!(body.text.split("\r\n").all(|line| line.len() <= MAX_PLAIN_LINE));
-            let decoded = if body.transfer_encoding == "7bit" {
-                body.text.replace("\r\n", "\n")
-            } else {
-                decode(&body.text)
+            let decoded = match body.transfer_encoding {
+                "7bit" => body.text.replace("\r\n", "\n"),
+                "quoted-printable" => decode(&body.text),
+                _ => {
+                    let bytes = STANDARD.decode(body.text.replace("\r\n", "")).unwrap();
+                    String::from_utf8(bytes).unwrap().replace("\r\n", "\n")
+                }
             };
             // Line ends are normalized: CRLF and LF both become CRLF on the wire.
             prop_assert_eq!(decoded, text.replace("\r\n", "\n"));
