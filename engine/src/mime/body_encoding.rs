@@ -101,8 +101,19 @@ fn quoted_printable_line(line: &[u8], out: &mut Vec<u8>) {
 
 /// Bytes that stand for themselves in quoted-printable (spaces and tabs only inside a line).
 fn may_be_literal(byte: u8) -> bool {
-    matches!(byte, b'!'..=b'<' | b'>'..=b'~' | b' ' | b'\t')
+    MAY_BE_LITERAL[usize::from(byte)]
 }
+
+/// [`may_be_literal`] as a table: one load per byte in the encoder's hot loop.
+static MAY_BE_LITERAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = matches!(byte as u8, b'!'..=b'<' | b'>'..=b'~' | b' ' | b'\t');
+        byte += 1;
+    }
+    table
+};
 
 /// Writes `line[index]`, escaped if needed and after a soft line break if it would not fit;
 /// returns the new column.
