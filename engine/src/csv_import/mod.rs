@@ -48,7 +48,7 @@ pub enum CsvError {
     Empty,
     #[error("the file has no header line with column names")]
     NoHeader,
-    #[error("the file is larger than the limit of {} MB", limit / (1024 * 1024))]
+    #[error("the file is larger than the limit of {}", readable_size(*limit))]
     TooLarge { limit: u64 },
     #[error("this is not a CSV file: it looks like {0}. Save or export it as CSV and upload that")]
     NotText(&'static str),
@@ -75,6 +75,16 @@ impl From<csv::Error> for CsvError {
             csv::ErrorKind::Io(io_error) => csv_error_from_io(io_error),
             _ => CsvError::Malformed(message),
         }
+    }
+}
+
+/// `52428800` → `50 MB`; small limits in bytes.
+fn readable_size(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes >= MB && bytes % MB == 0 {
+        format!("{} MB", bytes / MB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

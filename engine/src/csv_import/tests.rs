@@ -163,6 +163,10 @@ fn refuses_files_over_the_byte_limit() {
     let result: Result<Vec<CsvItem>, CsvError> =
         LeadReader::new(&csv[..], &options).and_then(|reader| reader.collect());
     assert!(matches!(result, Err(CsvError::TooLarge { limit: 100_000 })), "{result:?}");
+    assert_eq!(
+        CsvError::TooLarge { limit: DEFAULT_BYTE_LIMIT }.to_string(),
+        "the file is larger than the limit of 50 MB"
+    );
 }
 
 #[test]
