@@ -81,7 +81,7 @@ impl From<csv::Error> for CsvError {
 /// `52428800` → `50 MB`; small limits in bytes.
 fn readable_size(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
-    if bytes >= MB && bytes % MB == 0 {
+    if bytes >= MB && bytes.is_multiple_of(MB) {
         format!("{} MB", bytes / MB)
     } else {
         format!("{bytes} bytes")
