@@ -5,7 +5,10 @@
 //! for live previews); everything that talks to PostgreSQL, Gmail or the network is behind it.
 
 pub mod email_address;
+pub mod field_name;
 pub mod model;
+pub mod single_line;
+pub mod template;
 
 #[cfg(feature = "server")]
 pub mod auth;
@@ -16,9 +19,13 @@ pub mod config;
 #[cfg(feature = "server")]
 pub mod crypto;
 #[cfg(feature = "server")]
+pub mod csv_import;
+#[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
+pub mod mime;
 #[cfg(feature = "server")]
 pub mod team;
 #[cfg(feature = "testing")]
