@@ -6,3 +6,5 @@
 
 #[cfg(feature = "server")]
 pub mod clock;
+#[cfg(feature = "server")]
+pub mod gmail;
