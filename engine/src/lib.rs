@@ -8,3 +8,5 @@
 pub mod clock;
 #[cfg(feature = "server")]
 pub mod gmail;
+#[cfg(feature = "server")]
+pub mod sandbox;
