@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::api_error::ApiError;
-use super::mailbox::{HistoryChange, Mailbox, StoredMessage};
+use super::mailbox::{HistoryChange, HistoryRecord, Mailbox, StoredMessage};
 use super::params::Params;
 use super::query::{Candidate, Query};
 use super::render::{reference, render};
@@ -198,7 +198,7 @@ fn history_type(change: &HistoryChange) -> HistoryType {
     }
 }
 
-fn concerns_label(mailbox: &Mailbox, record: &super::mailbox::HistoryRecord, label: &str) -> bool {
+fn concerns_label(mailbox: &Mailbox, record: &HistoryRecord, label: &str) -> bool {
     let changed = match &record.change {
         HistoryChange::LabelsAdded { label_ids } | HistoryChange::LabelsRemoved { label_ids } => {
             label_ids.iter().any(|l| l == label)
@@ -212,7 +212,7 @@ fn concerns_label(mailbox: &Mailbox, record: &super::mailbox::HistoryRecord, lab
             .is_some_and(|m| m.label_ids.iter().any(|l| l == label))
 }
 
-fn history_entry(mailbox: &Mailbox, record: &super::mailbox::HistoryRecord) -> History {
+fn history_entry(mailbox: &Mailbox, record: &HistoryRecord) -> History {
     let stored = mailbox.messages.get(&record.message_id);
     let message = || {
         let mut message = stored.map(reference).unwrap_or_default();

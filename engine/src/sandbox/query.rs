@@ -198,15 +198,9 @@ fn addresses_match(list: &[Addr], who: &str, owner: &str) -> bool {
     })
 }
 
-/// Every word of `words` appears in `haystack` (case-insensitive); a phrase must appear whole.
+/// Case-insensitive substring match: a word or a whole phrase (quotes already removed).
 fn contains_words(haystack: &str, words: &str) -> bool {
-    let haystack = haystack.to_lowercase();
-    let words = words.to_lowercase();
-    if words.contains(' ') && !words.starts_with('"') {
-        haystack.contains(words.trim())
-    } else {
-        haystack.contains(words.trim_matches('"'))
-    }
+    haystack.to_lowercase().contains(words.trim().to_lowercase().as_str())
 }
 
 /// Gmail treats `/`, `-`, `_` and spaces in label names alike, case-insensitively.

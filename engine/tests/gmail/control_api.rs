@@ -11,144 +11,97 @@ use serde_json::{Value, json};
 
 use crate::common::{ADA, message, spawn_sim, start_time};
 
+/// The control API over plain HTTP: (status, JSON body or null).
+struct Control {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Control {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}/__control{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None).await.1
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
 #[tokio::test]
 async fn control_api_sets_the_stage_and_shows_the_outcome() {
     let t = spawn_sim(|_| {}).await;
-    let http = reqwest::Client::new();
-    let control = |path: &str| format!("{}/__control{path}", t.base_url);
+    let control = Control { http: reqwest::Client::new(), base: t.base_url.clone() };
+    let ida = "/mailboxes/ida@sandbox.outreach.test";
 
-    let created = http
-        .post(control("/mailboxes"))
-        .json(&json!({ "address": "Ida@Sandbox.Outreach.Test", "kind": "workspace_trial" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.unwrap();
+    let (status, created) = control
+        .post(
+            "/mailboxes",
+            json!({ "address": "Ida@Sandbox.Outreach.Test", "kind": "workspace_trial" }),
+        )
+        .await;
+    assert_eq!(status, 201);
     assert_eq!(created["address"], "ida@sandbox.outreach.test");
     assert_eq!(created["daily_cap"], 500);
-    let again = http
-        .post(control("/mailboxes"))
-        .json(&json!({ "address": "ida@sandbox.outreach.test" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 409);
+    let (status, _) =
+        control.post("/mailboxes", json!({ "address": "ida@sandbox.outreach.test" })).await;
+    assert_eq!(status, 409);
 
-    let tokens: Value = http
-        .post(control("/mailboxes/ida@sandbox.outreach.test/tokens"))
-        .json(&json!({ "scopes": ["https://www.googleapis.com/auth/gmail.modify"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let scopes = json!({ "scopes": ["https://www.googleapis.com/auth/gmail.modify"] });
+    let (_, tokens) = control.post(&format!("{ida}/tokens"), scopes).await;
     let token = SecretString::from(tokens["access_token"].as_str().unwrap().to_owned());
 
-    let injected = http
-        .post(control("/mailboxes/ida@sandbox.outreach.test/messages"))
-        .json(&json!({ "from": "lead@example.com", "subject": "Question", "body": "How much?" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(injected.status(), 201);
-    let inbox = t
-        .gmail
-        .list_messages(&token, &ListQuery::search("in:inbox from:lead@example.com"))
-        .await
-        .unwrap();
-    assert_eq!(inbox.messages.len(), 1);
+    let simple = json!({ "from": "lead@example.com", "subject": "Question", "body": "How much?" });
+    assert_eq!(control.post(&format!("{ida}/messages"), simple).await.0, 201);
+    let inbox = ListQuery::search("in:inbox from:lead@example.com");
+    assert_eq!(t.gmail.list_messages(&token, &inbox).await.unwrap().messages.len(), 1);
 
     let raw =
         "From: x@example.com\r\nTo: ida@sandbox.outreach.test\r\nSubject: Raw one\r\n\r\nhello";
-    http.post(control("/mailboxes/ida@sandbox.outreach.test/messages"))
-        .json(&json!({ "raw": raw }))
-        .send()
-        .await
-        .unwrap();
-    let messages: Value = http
-        .get(control("/mailboxes/ida@sandbox.outreach.test/messages"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    control.post(&format!("{ida}/messages"), json!({ "raw": raw })).await;
+    let messages = control.get(&format!("{ida}/messages")).await;
     assert_eq!(messages.as_array().unwrap().len(), 2);
     assert_eq!(messages[1]["subject"], "Raw one");
 
-    t.gmail
-        .send(&token, &message("lead+reply@example.com", "Hi", "c1@o.test"), None)
-        .await
-        .unwrap();
-    let deliveries: Value = http
-        .get(control("/deliveries?recipient=lead%2Breply@example.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(deliveries["count_by_recipient"]["lead+reply@example.com"], 1);
+    let lead = "lead+reply@example.com";
+    t.gmail.send(&token, &message(lead, "Hi", "c1@o.test"), None).await.unwrap();
+    let deliveries = control.get("/deliveries?recipient=lead%2Breply@example.com").await;
+    assert_eq!(deliveries["count_by_recipient"][lead], 1);
     assert!(deliveries["deliveries"][0]["raw"].as_str().unwrap().contains("Subject: Hi"));
 
-    let before: Value = http.get(control("/clock")).send().await.unwrap().json().await.unwrap();
-    let after: Value = http
-        .post(control("/clock/advance"))
-        .json(&json!({ "seconds": 20 }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let before = control.get("/clock").await;
+    let (_, after) = control.post("/clock/advance", json!({ "seconds": 20 })).await;
     assert_ne!(before["now"], after["now"]);
-    assert_eq!(
-        t.gmail
-            .list_messages(&token, &ListQuery::search("in:inbox from:lead+reply"))
-            .await
-            .unwrap()
-            .messages
-            .len(),
-        1
-    );
+    let replies = ListQuery::search("in:inbox from:lead+reply");
+    assert_eq!(t.gmail.list_messages(&token, &replies).await.unwrap().messages.len(), 1);
 
-    let quota: Value = http
-        .get(control("/mailboxes/ida@sandbox.outreach.test/quota"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let quota = control.get(&format!("{ida}/quota")).await;
     assert_eq!(quota["messages.send"], 100);
     assert_eq!(quota["messages.list"], 10);
-    http.post(control("/quota/reset")).send().await.unwrap();
-    let quota: Value = http.get(control("/quota")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(quota, json!({}));
+    assert_eq!(control.post("/quota/reset", json!({})).await.0, 204);
+    assert_eq!(control.get("/quota").await, json!({}));
 
-    let faults = http
-        .put(control("/mailboxes/ida@sandbox.outreach.test/faults"))
-        .json(&json!({ "burst_429": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(faults.status(), 200);
+    let burst = json!({ "burst_429": 1 });
+    let (status, _) =
+        control.call(reqwest::Method::PUT, &format!("{ida}/faults"), Some(burst)).await;
+    assert_eq!(status, 200);
     assert!(t.gmail.get_profile(&token).await.is_err());
     assert!(t.gmail.get_profile(&token).await.is_ok());
 
-    let revoked: Value = http
-        .delete(control("/mailboxes/ida@sandbox.outreach.test/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, revoked) = control.call(reqwest::Method::DELETE, &format!("{ida}/tokens"), None).await;
     assert_eq!(revoked["revoked"], 1);
-    let unknown = http.get(control("/mailboxes/nobody@example.com/messages")).send().await.unwrap();
-    assert_eq!(unknown.status(), 404);
+    let (status, _) =
+        control.call(reqwest::Method::GET, "/mailboxes/nobody@example.com/messages", None).await;
+    assert_eq!(status, 404);
 }
 
 #[tokio::test]
