@@ -135,6 +135,23 @@ async fn labels_and_modify() {
     assert_eq!(by_label.messages.len(), 1);
     let by_id = ListQuery { label_ids: vec![created.id.clone()], ..ListQuery::default() };
     assert_eq!(t.gmail.list_messages(&token, &by_id).await.unwrap().messages.len(), 1);
+
+    // Trash is left out unless asked for.
+    let trash =
+        ModifyMessageRequest { add_label_ids: vec!["TRASH".into()], remove_label_ids: vec![] };
+    t.gmail.modify_message(&token, &sent.id, &trash).await.unwrap();
+    let everything = ListQuery::default();
+    assert!(t.gmail.list_messages(&token, &everything).await.unwrap().messages.is_empty());
+    let with_trash = ListQuery { include_spam_trash: true, ..ListQuery::default() };
+    assert_eq!(t.gmail.list_messages(&token, &with_trash).await.unwrap().messages.len(), 1);
+    let anywhere = ListQuery::search("in:anywhere rfc822msgid:m1@o.test");
+    assert_eq!(t.gmail.list_messages(&token, &anywhere).await.unwrap().messages.len(), 1);
+    let unknown =
+        ModifyMessageRequest { add_label_ids: vec!["Label_99".into()], remove_label_ids: vec![] };
+    assert_eq!(
+        t.gmail.modify_message(&token, &sent.id, &unknown).await,
+        Err(engine::gmail::GmailError::InvalidRequest { reason: "Invalid label: Label_99".into() })
+    );
 }
 
 #[tokio::test]
