@@ -25,7 +25,11 @@ pub mod db;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod gmail;
+#[cfg(feature = "server")]
 pub mod mime;
+#[cfg(feature = "server")]
+pub mod sandbox;
 #[cfg(feature = "server")]
 pub mod team;
 #[cfg(feature = "testing")]
