@@ -41,13 +41,16 @@ pub fn AppShell() -> impl IntoView {
     let session: SessionResource = Resource::new(|| (), |_| get_session_info());
     provide_context(session);
     view! {
-        <div class="lg:flex">
-            <aside class="hidden lg:sticky lg:top-0 lg:flex lg:h-screen lg:w-64 lg:flex-none lg:flex-col bg-slate-900">
-                <Logo/>
-                <nav aria-label="Main" class="flex-1 space-y-1 px-3 py-4">
-                    <NavLinks/>
-                </nav>
-                <UserBox session/>
+        <div class="lg:flex lg:min-h-screen">
+            // The dark column runs the page's full height; its content stays in view.
+            <aside class="hidden bg-slate-900 lg:block lg:w-64 lg:flex-none">
+                <div class="lg:sticky lg:top-0 lg:flex lg:h-screen lg:flex-col">
+                    <Logo/>
+                    <nav aria-label="Main" class="flex-1 space-y-1 px-3 py-4">
+                        <NavLinks/>
+                    </nav>
+                    <UserBox session/>
+                </div>
             </aside>
             <div class="min-w-0 flex-1">
                 <MobileHeader session/>

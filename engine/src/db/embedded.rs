@@ -61,6 +61,13 @@ impl EmbeddedPostgres {
         std::fs::create_dir_all(data_dir)?;
         let data_dir = std::fs::canonicalize(data_dir)?;
         let run_as = if is_root() { Some(unprivileged_user()?) } else { None };
+        if run_as.is_some() {
+            // The cluster's owner must be able to pass through the data directory (which
+            // may have been created private, e.g. by mktemp); listing it stays root-only.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&data_dir)?.permissions().mode();
+            std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(mode | 0o011))?;
+        }
         let mut cluster = EmbeddedPostgres {
             bin_dir,
             cluster_dir: data_dir.join("postgres"),

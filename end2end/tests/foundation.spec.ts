@@ -1,0 +1,73 @@
+// The first journey of every team: set up, sign in, add a rep, see what a rep may see.
+import { expect, test } from '@playwright/test';
+
+const admin = { name: 'Ada Admin', email: 'ada@acme.test', password: 'correct horse battery' };
+const rep = { name: 'Rita Rep', email: 'rita@acme.test', password: 'rita has a password' };
+
+test.describe.configure({ mode: 'serial' });
+
+test('first run leads to setup, which creates the team and signs the admin in', async ({ page }) => {
+  await page.goto('/campaigns');
+  await expect(page).toHaveURL(/\/setup$/);
+  await expect(page.getByText('Sandbox mode')).toBeVisible();
+  await page.getByLabel('Team name').fill('Acme Sales');
+  await page.getByLabel('Postal address').fill('1 Main Street, Springfield');
+  await page.getByLabel('Your name').fill(admin.name);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password', { exact: true }).fill(admin.password);
+  await page.getByLabel('Repeat the password').fill('a different one');
+  await page.getByRole('button', { name: 'Create team and sign in' }).click();
+  await expect(page.getByText('the two passwords differ')).toBeVisible();
+  await page.getByLabel('Repeat the password').fill(admin.password);
+  await page.getByRole('button', { name: 'Create team and sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByTestId('signed-in-user').first()).toHaveText(admin.name);
+  await page.screenshot({ path: 'test-results/screens/dashboard.png', fullPage: true });
+});
+
+test('a wrong password shows the error; the right one signs in', async ({ page }) => {
+  await page.goto('/settings');
+  await expect(page).toHaveURL(/\/login\?next=\/settings$/);
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill('not my password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'wrong email or password' })).toBeVisible();
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('heading', { name: 'Team & settings' })).toBeVisible();
+});
+
+test('an admin adds a rep; the rep cannot open admin pages; logout ends the session', async ({ page, browser }) => {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await page.goto('/settings/team');
+  const form = page.getByTestId('add-user-form');
+  await form.getByLabel('Name').fill(rep.name);
+  await form.getByLabel('Email').fill(rep.email);
+  await form.getByLabel('Initial password').fill(rep.password);
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await expect(page.getByTestId('team-users')).toContainText(rep.email);
+  await page.screenshot({ path: 'test-results/screens/team.png', fullPage: true });
+
+  const repContext = await browser.newContext();
+  const repPage = await repContext.newPage();
+  await repPage.goto('/login');
+  await repPage.getByLabel('Email').fill(rep.email);
+  await repPage.getByLabel('Password').fill(rep.password);
+  await repPage.getByRole('button', { name: 'Sign in' }).click();
+  await expect(repPage.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  const response = await repPage.goto('/settings/team');
+  expect(response?.status()).toBe(403);
+  await expect(repPage.getByRole('heading', { name: 'Admins only' })).toBeVisible();
+
+  await repPage.goto('/');
+  await repPage.getByRole('button', { name: 'Sign out' }).first().click();
+  await expect(repPage).toHaveURL(/\/login/);
+  await repPage.goto('/campaigns');
+  await expect(repPage).toHaveURL(/\/login\?next=\/campaigns$/);
+  await repContext.close();
+});
