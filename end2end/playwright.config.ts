@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = `http://127.0.0.1:${port}`;
 const root = resolve(__dirname, '..');
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 // Decided once in the main process and inherited by workers, so every worker sees the same app.
 process.env.E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'outreach-e2e-'));
 
@@ -30,7 +31,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${root}/target/debug/outreach`,
+    command: `${targetDir}/debug/outreach`,
     cwd: root,
     url: `${baseURL}/readyz`,
     timeout: 120_000,
