@@ -31,6 +31,8 @@ pub mod mime;
 #[cfg(feature = "server")]
 pub mod sandbox;
 #[cfg(feature = "server")]
+pub mod scheduling;
+#[cfg(feature = "server")]
 pub mod team;
 #[cfg(feature = "testing")]
 pub mod testing;
