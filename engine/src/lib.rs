@@ -37,6 +37,8 @@ pub mod team;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "server")]
+pub mod tracking;
+#[cfg(feature = "server")]
 pub mod web_session;
 
 #[cfg(feature = "server")]
