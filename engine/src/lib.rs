@@ -33,6 +33,8 @@ pub mod sandbox;
 #[cfg(feature = "server")]
 pub mod scheduling;
 #[cfg(feature = "server")]
+pub mod suppression;
+#[cfg(feature = "server")]
 pub mod team;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(app::api::router())
         .merge(health::router())
+        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || leptos::prelude::provide_context(fallback_state.clone()),
             app::shell,

@@ -4,3 +4,4 @@ mod helpers;
 
 mod auth;
 mod rest;
+mod suppressions;
