@@ -49,7 +49,9 @@ ensure_node_packages() {
   fi
   if [ ! -x node_modules/.bin/tailwindcss ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "Installing npm packages (Tailwind CSS, Playwright)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm ci` rejects the lock file npm 11 writes (it omits other platforms' optional
+    # packages), so install from it instead.
+    npm install --no-audit --no-fund --no-save --loglevel=error
   fi
 }
 
