@@ -5,6 +5,7 @@
 pub mod error;
 pub mod extract;
 mod me;
+mod senders;
 
 use axum::Json;
 use axum::routing::{any, get};
@@ -44,7 +45,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every `/api/v1/…` route, with the OpenAPI document at `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<AppState> {
-    let v1 = OpenApiRouter::new().routes(utoipa_axum::routes!(me::get_me));
+    let v1 = OpenApiRouter::new().routes(utoipa_axum::routes!(me::get_me)).merge(senders::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

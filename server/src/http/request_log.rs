@@ -13,7 +13,8 @@ use tracing::Span;
 type MakeSpan = fn(&Request) -> Span;
 type OnResponse = fn(&Response, Duration, &Span);
 
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan, (), OnResponse, (), (), ()> {
+pub fn layer()
+-> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, MakeSpan, (), OnResponse, (), (), ()> {
     // The response line already carries the status; failures need no second line.
     TraceLayer::new_for_http()
         .make_span_with(make_span as MakeSpan)
