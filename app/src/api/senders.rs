@@ -110,16 +110,21 @@ pub struct SenderPatch {
     /// Messages per rolling 24 hours, 1 up to Gmail's limit for the kind; `null` returns to
     /// the default (90% of the limit).
     #[schema(value_type = Option<u32>)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     daily_cap: Option<Value>,
     /// `gmail` (500 a day), `workspace` (2,000) or `workspace_trial` (500).
     #[schema(value_type = Option<String>)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     kind: Option<Value>,
     /// The From name of outgoing mail.
     #[schema(value_type = Option<String>)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     display_name: Option<Value>,
+}
+
+/// A field that is present, `null` included (an absent one stays `None` by `default`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 impl SenderPatch {
