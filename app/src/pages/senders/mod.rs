@@ -121,7 +121,9 @@ pub async fn set_sender_access(
 
 #[derive(Clone, Copy)]
 struct Actions {
-    update: ServerAction<UpdateSender>,
+    /// Bumped when an account's edit was saved (each card has its own edit action, so a
+    /// problem shows only under the account it is about).
+    saved: RwSignal<u32>,
     disconnect: ServerAction<DisconnectSender>,
     access: ServerAction<SetSenderAccess>,
 }
@@ -129,14 +131,14 @@ struct Actions {
 #[component]
 pub fn SendersPage() -> impl IntoView {
     let actions = Actions {
-        update: ServerAction::<UpdateSender>::new(),
+        saved: RwSignal::new(0),
         disconnect: ServerAction::<DisconnectSender>::new(),
         access: ServerAction::<SetSenderAccess>::new(),
     };
     let senders = Resource::new(
         move || {
             (
-                actions.update.version().get(),
+                actions.saved.get(),
                 actions.disconnect.version().get(),
                 actions.access.version().get(),
             )
@@ -322,7 +324,13 @@ fn AdminControls(
     allowed: Vec<Uuid>,
     actions: Actions,
 ) -> impl IntoView {
-    let update_error = action_error(actions.update);
+    let update = ServerAction::<UpdateSender>::new();
+    let update_error = action_error(update);
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(()))) {
+            actions.saved.update(|n| *n += 1);
+        }
+    });
     let id = account.id;
     let kind_field = format!("kind-{id}");
     let cap_field = format!("cap-{id}");
@@ -343,7 +351,7 @@ fn AdminControls(
         </div>
         <details class="border-t border-slate-100 px-5 py-3">
             <summary class="cursor-pointer text-sm font-medium text-indigo-600">"Edit limits and From name"</summary>
-            <ActionForm action=actions.update attr:class="mt-3 grid gap-4 sm:grid-cols-3">
+            <ActionForm action=update attr:class="mt-3 grid gap-4 sm:grid-cols-3">
                 <input type="hidden" name="sender_id" value=id.to_string()/>
                 <div class="sm:col-span-3"><FormError error=update_error/></div>
                 <div class="space-y-1">
