@@ -8,6 +8,8 @@ use engine::sandbox_inbox::{
 };
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::components::ui::{Badge, Card, PageHeader, Tone};
 use crate::error::AppError;
@@ -55,8 +57,22 @@ fn problem(error: AppError) -> AnyView {
     view! { <p class="text-sm text-rose-600" role="alert">{error.to_string()}</p> }.into_any()
 }
 
-fn loading() -> impl IntoView {
-    view! { <p class="text-sm text-slate-500">"Loading…"</p> }
+/// A loaded resource inside `<Transition>`: "Loading…", its problem, or `render(value)`.
+fn loaded<T>(
+    resource: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || resource.get().map(|result| match result {
+                Err(e) => problem(e),
+                Ok(value) => render(value),
+            })}
+        </Transition>
+    }
 }
 
 fn mailbox_href(address: &str) -> String {
@@ -69,12 +85,7 @@ pub fn SandboxPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| load_sandbox_overview());
     view! {
         <PageHeader title="Sandbox mail" subtitle="What the built-in Gmail simulator sent and received. No real email leaves this machine."/>
-        <Transition fallback=loading>
-            {move || overview.get().map(|result| match result {
-                Err(e) => problem(e),
-                Ok(overview) => view! { <Overview overview/> }.into_any(),
-            })}
-        </Transition>
+        {loaded(overview, |overview| view! { <Overview overview/> }.into_any())}
     }
 }
 
@@ -92,16 +103,11 @@ fn Overview(overview: SandboxOverview) -> impl IntoView {
                             <ul class="divide-y divide-slate-100" data-testid="deliveries">
                                 {deliveries.into_iter().map(|d| {
                                     let tone = match d.outcome.as_str() { "delivered" => Tone::Good, "bounced" => Tone::Bad, _ => Tone::Warning };
+                                    let meta = format!("To {} · from {} · {}", d.recipient, d.sender, datetime(d.at));
                                     view! {
-                                        <li class="py-3">
-                                            <a href=format!("/sandbox/deliveries/{}", d.seq) class="block hover:bg-slate-50">
-                                                <div class="flex items-center justify-between gap-3">
-                                                    <p class="truncate text-sm font-medium text-slate-900">{d.subject}</p>
-                                                    <Badge tone text=d.outcome/>
-                                                </div>
-                                                <p class="truncate text-xs text-slate-500">"To "{d.recipient}" · from "{d.sender}" · "{datetime(d.at)}</p>
-                                            </a>
-                                        </li>
+                                        <MessageRow href=format!("/sandbox/deliveries/{}", d.seq) subject=d.subject meta>
+                                            <Badge tone text=d.outcome/>
+                                        </MessageRow>
                                     }
                                 }).collect_view()}
                             </ul>
@@ -156,6 +162,22 @@ fn MailboxRow(mailbox: SandboxMailbox) -> impl IntoView {
     }
 }
 
+/// One line of a message list: subject, a tag on the right, who and when below.
+#[component]
+fn MessageRow(href: String, subject: String, meta: String, children: Children) -> impl IntoView {
+    view! {
+        <li class="py-3">
+            <a href=href class="block hover:bg-slate-50">
+                <div class="flex items-center justify-between gap-3">
+                    <p class="truncate text-sm font-medium text-slate-900">{subject}</p>
+                    {children()}
+                </div>
+                <p class="truncate text-xs text-slate-500">{meta}</p>
+            </a>
+        </li>
+    }
+}
+
 /// `/sandbox/mailboxes/:address`: a connected mailbox's messages (sent, replies, bounces).
 #[component]
 pub fn SandboxMailboxPage() -> impl IntoView {
@@ -166,39 +188,31 @@ pub fn SandboxMailboxPage() -> impl IntoView {
     );
     view! {
         <p class="mb-2 text-sm"><a href="/sandbox" class="text-indigo-600 hover:underline">"← Sandbox mail"</a></p>
-        <Transition fallback=loading>
-            {move || mailbox.get().map(|result| match result {
-                Err(e) => problem(e),
-                Ok(SandboxMailboxView { mailbox, messages }) => {
-                    let address = mailbox.address.clone();
-                    view! {
-                        <h1 class="mb-1 text-2xl font-semibold tracking-tight">{mailbox.address.clone()}</h1>
-                        <p class="mb-6 text-sm text-slate-500">{format!("{} mailbox · {} messages", mailbox.kind.label(), count(mailbox.messages))}</p>
-                        <Card>
-                            {if messages.is_empty() {
-                                view! { <p class="text-sm text-slate-500">"No messages yet."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="divide-y divide-slate-100" data-testid="mailbox-messages">
-                                        {messages.into_iter().map(|m| view! {
-                                            <li class="py-3">
-                                                <a href=format!("{}/{}", mailbox_href(&address), m.id) class="block hover:bg-slate-50">
-                                                    <div class="flex items-center justify-between gap-3">
-                                                        <p class="truncate text-sm font-medium text-slate-900">{m.subject}</p>
-                                                        <span class="text-xs text-slate-500">{m.labels.join(" ")}</span>
-                                                    </div>
-                                                    <p class="truncate text-xs text-slate-500">"From "{m.from}" · to "{m.to}" · "{datetime(m.at)}</p>
-                                                </a>
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
-                                }.into_any()
-                            }}
-                        </Card>
-                    }.into_any()
-                }
-            })}
-        </Transition>
+        {loaded(mailbox, |SandboxMailboxView { mailbox, messages }| {
+            let address = mailbox.address.clone();
+            view! {
+                <h1 class="mb-1 text-2xl font-semibold tracking-tight">{mailbox.address.clone()}</h1>
+                <p class="mb-6 text-sm text-slate-500">{format!("{} mailbox · {} messages", mailbox.kind.label(), count(mailbox.messages))}</p>
+                <Card>
+                    {if messages.is_empty() {
+                        view! { <p class="text-sm text-slate-500">"No messages yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="divide-y divide-slate-100" data-testid="mailbox-messages">
+                                {messages.into_iter().map(|m| {
+                                    let meta = format!("From {} · to {} · {}", m.from, m.to, datetime(m.at));
+                                    view! {
+                                        <MessageRow href=format!("{}/{}", mailbox_href(&address), m.id) subject=m.subject meta>
+                                            <span class="text-xs text-slate-500">{m.labels.join(" ")}</span>
+                                        </MessageRow>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }}
+                </Card>
+            }.into_any()
+        })}
     }
 }
 
@@ -224,12 +238,7 @@ pub fn SandboxMessagePage() -> impl IntoView {
     );
     view! {
         <p class="mb-2 text-sm"><a href="/sandbox" class="text-indigo-600 hover:underline">"← Sandbox mail"</a></p>
-        <Transition fallback=loading>
-            {move || message.get().map(|result| match result {
-                Err(e) => problem(e),
-                Ok(message) => view! { <MessageText message/> }.into_any(),
-            })}
-        </Transition>
+        {loaded(message, |message| view! { <MessageText message/> }.into_any())}
     }
 }
 

@@ -12,7 +12,7 @@ use super::{
     SandboxOverview,
 };
 use crate::error::{Error, Result};
-use crate::sandbox::{DeliveryOutcome, MailboxKind, MailboxSummary, Simulator};
+use crate::sandbox::{DeliveryOutcome, MailboxKind, MailboxSummary, MessageView, Simulator};
 use crate::senders::SenderKind;
 
 /// Deliveries listed on the overview at most.
@@ -86,9 +86,7 @@ pub async fn mailbox(
     address: &str,
 ) -> Result<SandboxMailboxView> {
     let (summary, connected) = visible_mailbox(pool, sim, team_id, address).await?;
-    let messages = sim
-        .messages(&summary.address)
-        .map_err(|_| Error::NotFound("sandbox mailbox"))?
+    let messages = messages_of(sim, &summary.address)?
         .into_iter()
         .rev()
         .map(|m| SandboxMessageSummary {
@@ -113,9 +111,7 @@ pub async fn mailbox_message(
     id: &str,
 ) -> Result<SandboxMessage> {
     let (summary, _) = visible_mailbox(pool, sim, team_id, address).await?;
-    let message = sim
-        .messages(&summary.address)
-        .map_err(|_| Error::NotFound("sandbox mailbox"))?
+    let message = messages_of(sim, &summary.address)?
         .into_iter()
         .find(|m| m.id == id)
         .ok_or(Error::NotFound("message"))?;
@@ -146,6 +142,10 @@ pub async fn delivery(
         delivery.at.format("%Y-%m-%d %H:%M:%S UTC")
     );
     Ok(decode(context, &delivery.raw))
+}
+
+fn messages_of(sim: &Simulator, address: &str) -> Result<Vec<MessageView>> {
+    sim.messages(address).map_err(|_| Error::NotFound("sandbox mailbox"))
 }
 
 async fn visible_mailbox(

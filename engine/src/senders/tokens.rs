@@ -183,6 +183,22 @@ fn check_status(row: &TokenRow) -> Result<(), TokenError> {
     }
 }
 
+/// The account's token row, refused when the account cannot have tokens, and its access
+/// token if that is still good.
+async fn current(
+    pool: &PgPool,
+    key: &SecretKey,
+    oauth: &GoogleOAuth,
+    team_id: Uuid,
+    sender_id: Uuid,
+    rejected: Option<&SecretString>,
+) -> Result<(TokenRow, Option<SecretString>), TokenError> {
+    let row = load(pool, team_id, sender_id).await?;
+    check_status(&row)?;
+    let fresh = fresh_token(&row, key, sender_id, oauth.now(), rejected);
+    Ok((row, fresh))
+}
+
 async fn usable_token(
     pool: &PgPool,
     key: &SecretKey,
@@ -193,9 +209,7 @@ async fn usable_token(
 ) -> Result<SecretString, TokenError> {
     let give_up = tokio::time::Instant::now() + WAIT_LIMIT;
     loop {
-        let row = load(pool, team_id, sender_id).await?;
-        check_status(&row)?;
-        if let Some(token) = fresh_token(&row, key, sender_id, oauth.now(), rejected) {
+        if let (_, Some(token)) = current(pool, key, oauth, team_id, sender_id, rejected).await? {
             return Ok(token);
         }
         if claim_lease(pool, team_id, sender_id).await? {
@@ -246,9 +260,8 @@ async fn refresh_holding_lease(
     rejected: Option<&SecretString>,
 ) -> Result<SecretString, TokenError> {
     // Another instance may have finished its refresh between our read and our claim.
-    let row = load(pool, team_id, sender_id).await?;
-    check_status(&row)?;
-    if let Some(token) = fresh_token(&row, key, sender_id, oauth.now(), rejected) {
+    let (row, fresh) = current(pool, key, oauth, team_id, sender_id, rejected).await?;
+    if let Some(token) = fresh {
         return Ok(token);
     }
     let Some(refresh_token) = row

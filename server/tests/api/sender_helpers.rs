@@ -4,7 +4,7 @@
 use engine::gmail::oauth::{REQUESTED_SCOPES, SCOPE_GMAIL_MODIFY};
 use engine::sandbox::Simulator;
 use reqwest::{Method, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{PASSWORD, TestApp, location, new_client};
@@ -31,7 +31,54 @@ impl<'a> Consent<'a> {
     }
 }
 
+/// The REST calls that manage one account (admins only), with a harmless body.
+pub fn managing_calls(sender: Uuid, user: Uuid) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::POST, format!("/api/v1/senders/{sender}/reconnect"), None),
+        (Method::PATCH, format!("/api/v1/senders/{sender}"), Some(json!({"daily_cap": 10}))),
+        (Method::POST, format!("/api/v1/senders/{sender}/disconnect"), None),
+        (Method::GET, format!("/api/v1/senders/{sender}/access"), None),
+        (Method::PUT, format!("/api/v1/senders/{sender}/access/{user}"), None),
+        (Method::DELETE, format!("/api/v1/senders/{sender}/access/{user}"), None),
+    ]
+}
+
 impl TestApp {
+    /// The Senders page's server functions on `sender` from `client`'s browser: edit,
+    /// disconnect, grant `user`; returns their answers.
+    pub async fn manage_in_ui(
+        &self,
+        client: &reqwest::Client,
+        sender: Uuid,
+        user: Uuid,
+    ) -> Vec<String> {
+        let (sender, user) = (sender.to_string(), user.to_string());
+        let answers = [
+            self.call::<app::pages::senders::UpdateSender>(
+                client,
+                &[
+                    ("sender_id", &sender),
+                    ("kind", "gmail"),
+                    ("daily_cap", "1"),
+                    ("display_name", "x"),
+                ],
+            )
+            .await,
+            self.call::<app::pages::senders::DisconnectSender>(client, &[("sender_id", &sender)])
+                .await,
+            self.call::<app::pages::senders::SetSenderAccess>(
+                client,
+                &[("sender_id", &sender), ("user_id", &user), ("allowed", "true")],
+            )
+            .await,
+        ];
+        let mut texts = Vec::new();
+        for answer in answers {
+            texts.push(answer.text().await.unwrap_or_default());
+        }
+        texts
+    }
+
     pub fn sandbox(&self) -> &Simulator {
         self.state.google.sandbox.as_ref().expect("the app runs in sandbox mode")
     }

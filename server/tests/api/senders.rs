@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, new_client, spawn_app};
-use crate::sender_helpers::{ADA, Consent, GRACE, KATHERINE, send_only_scopes};
+use crate::sender_helpers::{ADA, Consent, GRACE, KATHERINE, managing_calls, send_only_scopes};
 
 async fn admin_app() -> (TestApp, String) {
     let app = spawn_app().await;
@@ -586,15 +586,8 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
 
     let (status, list) = app.api(Method::GET, "/api/v1/senders", &rep_token, None).await;
     assert_eq!((status, list), (StatusCode::OK, json!([])));
-    let refused = [
-        (Method::POST, "/api/v1/senders/connect".to_owned(), None),
-        (Method::POST, format!("/api/v1/senders/{ada}/reconnect"), None),
-        (Method::PATCH, format!("/api/v1/senders/{ada}"), Some(json!({"daily_cap": 10}))),
-        (Method::POST, format!("/api/v1/senders/{ada}/disconnect"), None),
-        (Method::GET, format!("/api/v1/senders/{ada}/access"), None),
-        (Method::PUT, format!("/api/v1/senders/{ada}/access/{}", rep.id), None),
-        (Method::DELETE, format!("/api/v1/senders/{ada}/access/{}", rep.id), None),
-    ];
+    let mut refused = managing_calls(ada, rep.id);
+    refused.push((Method::POST, "/api/v1/senders/connect".to_owned(), None));
     for (method, path, body) in refused {
         let (status, error) = app.api(method.clone(), &path, &rep_token, body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {error}");
@@ -607,33 +600,8 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
         .await
         .unwrap();
     assert_eq!(ui.status(), StatusCode::FORBIDDEN);
-    for response in [
-        app.call::<app::pages::senders::UpdateSender>(
-            &rep_browser,
-            &[
-                ("sender_id", &ada.to_string()),
-                ("kind", "gmail"),
-                ("daily_cap", "1"),
-                ("display_name", ""),
-            ],
-        )
-        .await,
-        app.call::<app::pages::senders::DisconnectSender>(
-            &rep_browser,
-            &[("sender_id", &ada.to_string())],
-        )
-        .await,
-        app.call::<app::pages::senders::SetSenderAccess>(
-            &rep_browser,
-            &[
-                ("sender_id", &ada.to_string()),
-                ("user_id", &rep.id.to_string()),
-                ("allowed", "true"),
-            ],
-        )
-        .await,
-    ] {
-        assert!(response.text().await.unwrap().contains("Forbidden"));
+    for answer in app.manage_in_ui(&rep_browser, ada, rep.id).await {
+        assert!(answer.contains("Forbidden"), "{answer}");
     }
 
     let (status, _) = app
@@ -682,49 +650,20 @@ async fn other_teams_cannot_see_or_touch_a_teams_senders() {
 
     let (status, list) = app.api(Method::GET, "/api/v1/senders", &globex_token, None).await;
     assert_eq!((status, list), (StatusCode::OK, json!([])));
-    let not_found = [
-        (Method::GET, format!("/api/v1/senders/{ada}"), None),
-        (Method::PATCH, format!("/api/v1/senders/{ada}"), Some(json!({"daily_cap": 10}))),
-        (Method::POST, format!("/api/v1/senders/{ada}/reconnect"), None),
-        (Method::POST, format!("/api/v1/senders/{ada}/disconnect"), None),
-        (Method::GET, format!("/api/v1/senders/{ada}/access"), None),
-        (Method::PUT, format!("/api/v1/senders/{ada}/access/{}", globex.id), None),
-        (Method::DELETE, format!("/api/v1/senders/{ada}/access/{}", globex.id), None),
-    ];
+    let mut not_found = managing_calls(ada, globex.id);
+    not_found.push((Method::GET, format!("/api/v1/senders/{ada}"), None));
     for (method, path, body) in not_found {
         let (status, error) = app.api(method.clone(), &path, &globex_token, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {error}");
         assert_eq!(error["error"]["code"], "not_found");
     }
-    for response in [
-        app.call::<app::pages::senders::UpdateSender>(
-            &globex_browser,
-            &[
-                ("sender_id", &ada.to_string()),
-                ("kind", "gmail"),
-                ("daily_cap", "1"),
-                ("display_name", "x"),
-            ],
-        )
-        .await,
-        app.call::<app::pages::senders::DisconnectSender>(
-            &globex_browser,
-            &[("sender_id", &ada.to_string())],
-        )
-        .await,
-        app.call::<app::pages::senders::SetSenderAccess>(
-            &globex_browser,
-            &[
-                ("sender_id", &ada.to_string()),
-                ("user_id", &globex.id.to_string()),
-                ("allowed", "true"),
-            ],
-        )
-        .await,
-        app.call::<app::pages::sandbox::LoadSandboxMailbox>(&globex_browser, &[("address", ADA)])
-            .await,
-    ] {
-        assert!(response.text().await.unwrap().contains("NotFound"));
+    let mut answers = app.manage_in_ui(&globex_browser, ada, globex.id).await;
+    let mailbox = app
+        .call::<app::pages::sandbox::LoadSandboxMailbox>(&globex_browser, &[("address", ADA)])
+        .await;
+    answers.push(mailbox.text().await.unwrap());
+    for answer in answers {
+        assert!(answer.contains("NotFound"), "{answer}");
     }
     let reconnect = globex_browser
         .post(app.url("/senders/connect"))
