@@ -64,6 +64,7 @@ pub fn AppShell() -> impl IntoView {
                             _ => ().into_any(),
                         })}
                     </Transition>
+                    <crate::pages::senders::SenderAlerts/>
                     <Outlet/>
                 </main>
             </div>

@@ -94,7 +94,7 @@ async fn the_sandbox_pages_show_what_recipients_received_as_text() {
         .map(|m| m["subject"].as_str().unwrap())
         .collect();
     assert_eq!(subjects, vec!["Re: Hello <b>Lead</b>", "Hello <b>Lead</b>"], "newest first");
-    let reply_id = mailbox["messages"][0]["id"].as_str().unwrap();
+    let reply_id = mailbox["messages"][0]["id"].as_str().unwrap().to_owned();
     let reply =
         app.get(&format!("/sandbox/mailboxes/{ADA}/{reply_id}")).await.text().await.unwrap();
     assert!(reply.contains("In-Reply-To") && reply.contains("Re: Hello &lt;b&gt;Lead&lt;/b&gt;"));
@@ -109,6 +109,20 @@ async fn the_sandbox_pages_show_what_recipients_received_as_text() {
         .call::<app::pages::sandbox::LoadSandboxDelivery>(&globex, &[("seq", &seq.to_string())])
         .await;
     assert!(delivery.text().await.unwrap().contains("NotFound"));
+    let message = app
+        .call::<app::pages::sandbox::LoadSandboxMessage>(
+            &globex,
+            &[("address", ADA), ("id", &reply_id)],
+        )
+        .await;
+    assert!(message.text().await.unwrap().contains("NotFound"));
+    let mine = app
+        .call::<app::pages::sandbox::LoadSandboxMessage>(
+            &app.client,
+            &[("address", ADA), ("id", &reply_id)],
+        )
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
 }
 
 #[tokio::test]

@@ -245,6 +245,8 @@ async fn a_revoked_grant_needs_reconnection_and_reconnecting_clears_it() {
     assert!(find(&list, ADA)["status_reason"].as_str().unwrap().contains("reconnect"));
     let page = app.get("/senders").await.text().await.unwrap();
     assert!(page.contains("Needs reconnection"));
+    let dashboard = app.get("/").await.text().await.unwrap();
+    assert!(dashboard.contains("needs reconnection"), "every page says so");
     // It stays refused without asking Google again.
     assert!(matches!(access_token(&app, team, ada).await, Err(TokenError::NeedsReauth { .. })));
 
@@ -265,6 +267,7 @@ async fn a_revoked_grant_needs_reconnection_and_reconnecting_clears_it() {
     assert_eq!(find(&list, ADA)["status_reason"], Value::Null);
     assert_eq!(find(&list, ADA)["id"], ada.to_string(), "the same account, reconnected");
     assert!(access_token(&app, team, ada).await.is_ok());
+    assert!(!app.get("/").await.text().await.unwrap().contains("needs reconnection"));
 }
 
 #[tokio::test]
@@ -689,6 +692,9 @@ async fn other_teams_cannot_see_or_touch_a_teams_senders() {
             .unwrap()
             .contains(ADA)
     );
+    let listed = app.call::<app::pages::senders::LoadSenders>(&globex_browser, &[]).await;
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed["accounts"], json!([]));
 
     // Nothing changed for Acme.
     let (_, list) = app

@@ -119,6 +119,37 @@ pub async fn set_sender_access(
     Ok(())
 }
 
+/// The addresses of accounts the signed-in user may use that need reconnection.
+#[server]
+pub async fn load_sender_alerts() -> Result<Vec<String>, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let accounts =
+        engine::senders::list(&state.pool, user.team_id, &user, chrono::Utc::now()).await?;
+    Ok(accounts
+        .into_iter()
+        .filter(|a| a.status == SenderStatus::NeedsReauth)
+        .map(|a| a.email)
+        .collect())
+}
+
+/// On every page: which sender accounts stopped working until someone reconnects them.
+#[component]
+pub fn SenderAlerts() -> impl IntoView {
+    let alerts = Resource::new(|| (), |_| load_sender_alerts());
+    view! {
+        <Transition fallback=|| ()>
+            {move || alerts.get().and_then(Result::ok).filter(|emails| !emails.is_empty()).map(|emails| view! {
+                <div role="alert" data-testid="sender-alerts" class="mb-6 rounded-md border border-rose-200 bg-rose-50 px-4 py-3 text-sm text-rose-800">
+                    <strong class="font-semibold">{emails.join(", ")}</strong>
+                    {if emails.len() == 1 { " needs reconnection" } else { " need reconnection" }}
+                    ": Google no longer accepts Outreach's access, so nothing is sent or tracked. "
+                    <a href="/senders" class="font-semibold underline">"Reconnect on Sender accounts"</a>
+                </div>
+            })}
+        </Transition>
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Actions {
     /// Bumped when an account's edit was saved (each card has its own edit action, so a
