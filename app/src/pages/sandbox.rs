@@ -122,7 +122,7 @@ fn Overview(overview: SandboxOverview) -> impl IntoView {
                     </ul>
                 </Card>
                 <Card title="Simulated recipients" description="Any address receives mail; a tag in the address makes the recipient react.">
-                    <p class="mb-2 text-sm text-slate-600">
+                    <p class="mb-2 break-words text-sm text-slate-600">
                         {format!("Reactions arrive about {reply_delay_secs} s after delivery (OUTREACH_SANDBOX_REPLY_DELAY_SECS). For example ")}
                         <code class="rounded bg-slate-100 px-1 text-xs">"lead+reply@example.com"</code>" replies."
                     </p>
@@ -143,7 +143,7 @@ fn Overview(overview: SandboxOverview) -> impl IntoView {
 #[component]
 fn MailboxRow(mailbox: SandboxMailbox) -> impl IntoView {
     let summary = format!(
-        "{} · {} messages · sent {} of {} today",
+        "{} · {} messages · sent {} of {} in 24 h",
         mailbox.kind.label(),
         count(mailbox.messages),
         count(mailbox.sent_last_24h),
@@ -152,9 +152,9 @@ fn MailboxRow(mailbox: SandboxMailbox) -> impl IntoView {
     view! {
         <li class="py-2 text-sm">
             {if mailbox.connected {
-                view! { <a href=mailbox_href(&mailbox.address) class="font-medium text-indigo-600 hover:underline">{mailbox.address.clone()}</a> }.into_any()
+                view! { <a href=mailbox_href(&mailbox.address) class="break-all font-medium text-indigo-600 hover:underline">{mailbox.address.clone()}</a> }.into_any()
             } else {
-                view! { <span class="font-medium text-slate-700">{mailbox.address.clone()}</span> }.into_any()
+                view! { <span class="break-all font-medium text-slate-700">{mailbox.address.clone()}</span> }.into_any()
             }}
             <p class="text-xs text-slate-500">{summary}</p>
             {(!mailbox.connected).then(|| view! { <p class="text-xs text-slate-400">"Not connected by your team"</p> })}

@@ -11,6 +11,9 @@
 //! - `get_any`, `ensure_usable`, `mark_needs_reauth`, `pause_until` — lookups and the status
 //!   changes the outbox and sync report.
 //!
+//! `engine::google::Google` holds the OAuth client, the Gmail client and the quota meters the
+//! app was configured with (Google, a Google-compatible server, or the built-in sandbox).
+//!
 //! The types (`SenderAccount`, `SenderKind`, `SenderStatus`, `DailyCap`) are WASM-safe; the
 //! rest needs the `server` feature.
 
