@@ -85,6 +85,18 @@ impl EmailAddress {
     }
 }
 
+/// Parses a bare domain (as in a domain-wide suppression), lower-cased, with an optional
+/// leading `@` dropped: `"@Acme.COM "` → `"acme.com"`.
+pub fn parse_domain(input: &str) -> Result<String, EmailAddressError> {
+    let domain = input.trim().trim_start_matches('@').to_lowercase();
+    check_characters(&domain)?;
+    if domain.contains('@') {
+        return Err(EmailAddressError::InvalidDomain { domain, reason: "a domain has no @ in it" });
+    }
+    check_domain(&domain)?;
+    Ok(domain)
+}
+
 fn check_characters(address: &str) -> Result<(), EmailAddressError> {
     if address.is_empty() {
         return Err(EmailAddressError::Empty);
@@ -197,6 +209,16 @@ impl std::str::FromStr for EmailAddress {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn domains_parse_like_the_part_after_the_at() {
+        assert_eq!(super::parse_domain(" @Acme.COM ").unwrap(), "acme.com");
+        assert_eq!(super::parse_domain("mail.example.co.uk").unwrap(), "mail.example.co.uk");
+        assert!(super::parse_domain("localhost").is_err());
+        assert!(super::parse_domain("a@b.com").is_err());
+        assert!(super::parse_domain("bad domain.com").is_err());
+        assert!(super::parse_domain("").is_err());
+    }
+
     use proptest::prelude::*;
 
     use super::*;

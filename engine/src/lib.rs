@@ -35,9 +35,15 @@ pub mod mime;
 #[cfg(feature = "server")]
 pub mod sandbox;
 #[cfg(feature = "server")]
+pub mod scheduling;
+#[cfg(feature = "server")]
+pub mod suppression;
+#[cfg(feature = "server")]
 pub mod team;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "server")]
+pub mod tracking;
 #[cfg(feature = "server")]
 pub mod web_session;
 

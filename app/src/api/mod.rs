@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 mod me;
 mod senders;
+mod suppressions;
 
 use axum::Json;
 use axum::routing::{any, get};
@@ -45,7 +46,16 @@ impl utoipa::Modify for BearerAuth {
 
 /// Every `/api/v1/…` route, with the OpenAPI document at `/api/v1/openapi.json`.
 pub fn router() -> axum::Router<AppState> {
-    let v1 = OpenApiRouter::new().routes(utoipa_axum::routes!(me::get_me)).merge(senders::router());
+    let v1 = OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(me::get_me))
+        .routes(utoipa_axum::routes!(
+            suppressions::list_suppressions,
+            suppressions::add_suppression
+        ))
+        .routes(utoipa_axum::routes!(suppressions::delete_suppression))
+        .routes(utoipa_axum::routes!(suppressions::import_suppressions))
+        .routes(utoipa_axum::routes!(suppressions::export_suppressions))
+        .merge(senders::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

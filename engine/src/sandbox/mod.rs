@@ -74,7 +74,7 @@ mod render;
 mod rfc822;
 mod simulator;
 mod snapshot;
-mod synthetic_mail;
+pub(crate) mod synthetic_mail;
 mod threading;
 mod upload;
 mod world;

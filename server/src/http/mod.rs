@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(app::api::router())
         .merge(app::pages::senders::connect::routes())
-        .merge(health::router());
+        .merge(health::router())
+        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv));
     if let Some(sim) = &state.google.sandbox {
         router = router.nest_service(engine::config::SANDBOX_PREFIX, sandbox::routes(sim));
     }

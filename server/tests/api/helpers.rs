@@ -125,3 +125,35 @@ impl TestApp {
 pub fn location(response: &Response) -> String {
     response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
+
+impl TestApp {
+    /// A second team with its own admin, for isolation tests; returns that admin's API token.
+    pub async fn other_team_token(&self) -> String {
+        let password = engine::auth::Password::parse(PASSWORD).expect("valid password");
+        engine::team::create_user_in_team_named(
+            &self.db.pool,
+            "Other Team",
+            engine::team::NewUser {
+                email: "boss@other.test".into(),
+                name: "Other Boss".into(),
+                role: engine::model::Role::Admin,
+                password,
+            },
+        )
+        .await
+        .expect("second team");
+        self.api_token("boss@other.test").await
+    }
+
+    /// A rep in the first team (after `setup_team`) and their API token.
+    pub async fn rep_token(&self, email: &str) -> String {
+        self.add_rep(email).await;
+        self.api_token(email).await
+    }
+
+    pub fn api(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token)
+    }
+}

@@ -7,3 +7,4 @@ mod auth;
 mod rest;
 mod sandbox;
 mod senders;
+mod suppressions;

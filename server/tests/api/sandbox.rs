@@ -174,7 +174,7 @@ async fn with_google_credentials_the_app_talks_to_the_configured_google_instead(
     assert_eq!(served.status(), StatusCode::NOT_FOUND, "no built-in simulator in Google mode");
 
     let token = app.api_token("admin@acme.test").await;
-    let (status, body) = app.api(Method::POST, "/api/v1/senders/connect", &token, None).await;
+    let (status, body) = app.api_json(Method::POST, "/api/v1/senders/connect", &token, None).await;
     assert_eq!(status, StatusCode::OK);
     let url = body["authorization_url"].as_str().unwrap();
     assert!(url.starts_with(&format!("{base}/o/oauth2/v2/auth?")), "{url}");
@@ -187,7 +187,7 @@ async fn with_google_credentials_the_app_talks_to_the_configured_google_instead(
     let callback = app.consent(&consent_url, &Consent::allow(ADA)).await;
     assert_eq!(app.follow_callback(&app.client, &callback).await.status(), StatusCode::SEE_OTHER);
 
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(list.as_array().unwrap().len(), 2);
     let grace = app.sender_id(GRACE).await;
     let team = engine::auth::user_by_email(&app.db.pool, "admin@acme.test").await.unwrap().team_id;

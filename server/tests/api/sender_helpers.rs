@@ -163,7 +163,7 @@ impl TestApp {
     }
 
     /// A REST call with an API token; returns the status and the JSON body (Null if none).
-    pub async fn api(
+    pub async fn api_json(
         &self,
         method: Method,
         path: &str,

@@ -60,7 +60,7 @@ async fn an_admin_connects_two_mailboxes_in_the_ui_and_sees_their_status_and_lim
 
     let grace = app.connect_mailbox(GRACE).await;
     assert_ne!(ada, grace);
-    let (status, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (status, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 2);
     let a = find(&list, ADA);
@@ -82,7 +82,7 @@ async fn an_admin_connects_two_mailboxes_in_the_ui_and_sees_their_status_and_lim
 #[tokio::test]
 async fn the_api_hands_out_a_consent_url_that_works_in_any_browser() {
     let (app, token) = admin_app().await;
-    let (status, body) = app.api(Method::POST, "/api/v1/senders/connect", &token, None).await;
+    let (status, body) = app.api_json(Method::POST, "/api/v1/senders/connect", &token, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let url = url::Url::parse(body["authorization_url"].as_str().unwrap()).unwrap();
     let params: std::collections::HashMap<String, String> =
@@ -106,7 +106,7 @@ async fn the_api_hands_out_a_consent_url_that_works_in_any_browser() {
     let response = app.follow_callback(&new_client(), &callback).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.text().await.unwrap().contains(&format!("{KATHERINE} is connected")));
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     let k = find(&list, KATHERINE);
     assert_eq!(k["kind"], "workspace_trial");
     assert_eq!(k["daily_cap"], 450);
@@ -240,7 +240,7 @@ async fn a_revoked_grant_needs_reconnection_and_reconnecting_clears_it() {
         .unwrap();
     let refused = access_token(&app, team, ada).await;
     assert!(matches!(refused, Err(TokenError::NeedsReauth { .. })), "{refused:?}");
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["status"], "needs_reauth");
     assert!(find(&list, ADA)["status_reason"].as_str().unwrap().contains("reconnect"));
     let page = app.get("/senders").await.text().await.unwrap();
@@ -262,7 +262,7 @@ async fn a_revoked_grant_needs_reconnection_and_reconnecting_clears_it() {
     let consent_url = app.start_connect(&app.client, Some(ada)).await;
     let callback = app.consent(&consent_url, &Consent::allow(ADA)).await;
     assert_eq!(app.follow_callback(&app.client, &callback).await.status(), StatusCode::SEE_OTHER);
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["status"], "active");
     assert_eq!(find(&list, ADA)["status_reason"], Value::Null);
     assert_eq!(find(&list, ADA)["id"], ada.to_string(), "the same account, reconnected");
@@ -275,7 +275,7 @@ async fn without_gmail_modify_the_account_sends_but_tracking_is_off() {
     let (app, token) = admin_app().await;
     let consent = Consent { scopes: send_only_scopes(), ..Consent::allow(ADA) };
     assert_eq!(app.connect_in_ui(&app.client, &consent).await.status(), StatusCode::SEE_OTHER);
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     let ada = find(&list, ADA);
     assert_eq!(ada["tracking"], false);
     assert!(
@@ -405,7 +405,7 @@ async fn quota_units_are_booked_per_account_and_shown() {
     gmail.list_labels(&access).await.unwrap(); // 1 unit
     gmail.list_messages(&access, &ListQuery::default()).await.unwrap(); // 5 units
     google.quota.flush().await.unwrap();
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["quota_units_today"], 7);
     assert_eq!(find(&list, GRACE)["quota_units_today"], 0);
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
@@ -426,7 +426,7 @@ async fn quota_units_are_booked_per_account_and_shown() {
     // Later calls add up.
     gmail.get_profile(&access).await.unwrap();
     google.quota.flush().await.unwrap();
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["quota_units_today"], 8);
 }
 
@@ -440,14 +440,14 @@ async fn the_sends_ledger_gives_the_rolling_24_hour_count_and_the_allowance() {
     engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(25)).await.unwrap();
     engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(3)).await.unwrap();
     engine::senders::record_send(pool, team, ada, now - TimeDelta::minutes(1)).await.unwrap();
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["sent_last_24h"], 2);
 
     let mut conn = pool.acquire().await.unwrap();
     let allowance = engine::senders::send_allowance(&mut conn, team, ada, now).await.unwrap();
     assert_eq!(allowance, SendAllowance::Available { remaining: 448 });
     let (status, _) = app
-        .api(
+        .api_json(
             Method::PATCH,
             &format!("/api/v1/senders/{ada}"),
             &token,
@@ -464,7 +464,7 @@ async fn the_sends_ledger_gives_the_rolling_24_hour_count_and_the_allowance() {
         .unwrap();
     let allowance = engine::senders::send_allowance(&mut conn, team, ada, now).await.unwrap();
     assert!(matches!(allowance, SendAllowance::Paused { .. }));
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["status"], "paused_until");
     assert!(find(&list, ADA)["paused_until"].is_string());
 
@@ -484,32 +484,32 @@ async fn admins_edit_kind_and_cap_and_errors_name_the_field() {
         (json!({"kind": "outlook"}), "kind"),
         (json!({"kind": 3}), "kind"),
     ] {
-        let (status, error) = app.api(Method::PATCH, &path, &token, Some(body.clone())).await;
+        let (status, error) = app.api_json(Method::PATCH, &path, &token, Some(body.clone())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(error["error"]["field"], field, "{body}: {error}");
         assert_eq!(error["error"]["code"], "validation_failed");
     }
     let (_, changed) =
-        app.api(Method::PATCH, &path, &token, Some(json!({"kind": "workspace"}))).await;
+        app.api_json(Method::PATCH, &path, &token, Some(json!({"kind": "workspace"}))).await;
     assert_eq!(changed["daily_cap"], 1800);
     assert_eq!(changed["daily_cap_is_default"], true);
     let (_, changed) =
-        app.api(Method::PATCH, &path, &token, Some(json!({"daily_cap": 1000}))).await;
+        app.api_json(Method::PATCH, &path, &token, Some(json!({"daily_cap": 1000}))).await;
     assert_eq!(changed["daily_cap"], 1000);
     assert_eq!(changed["kind"], "workspace");
     let (status, error) =
-        app.api(Method::PATCH, &path, &token, Some(json!({"kind": "gmail"}))).await;
+        app.api_json(Method::PATCH, &path, &token, Some(json!({"kind": "gmail"}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["error"]["field"], "daily_cap", "1000 is too much for gmail: {error}");
     let (_, changed) = app
-        .api(Method::PATCH, &path, &token, Some(json!({"kind": "gmail", "daily_cap": 300})))
+        .api_json(Method::PATCH, &path, &token, Some(json!({"kind": "gmail", "daily_cap": 300})))
         .await;
     assert_eq!(
         (changed["kind"].clone(), changed["daily_cap"].clone()),
         (json!("gmail"), json!(300))
     );
     let (_, changed) =
-        app.api(Method::PATCH, &path, &token, Some(json!({"daily_cap": null}))).await;
+        app.api_json(Method::PATCH, &path, &token, Some(json!({"daily_cap": null}))).await;
     assert_eq!(changed["daily_cap"], 450);
 
     // The UI's form: an empty cap is the default; a bad one names the field.
@@ -525,7 +525,7 @@ async fn admins_edit_kind_and_cap_and_errors_name_the_field() {
         )
         .await;
     assert_eq!(saved.status(), StatusCode::OK, "{}", saved.text().await.unwrap());
-    let (_, one) = app.api(Method::GET, &path, &token, None).await;
+    let (_, one) = app.api_json(Method::GET, &path, &token, None).await;
     assert_eq!(
         (one["kind"].clone(), one["daily_cap"].clone()),
         (json!("workspace_trial"), json!(400))
@@ -551,8 +551,9 @@ async fn disconnecting_revokes_the_grant_at_google_and_deletes_the_tokens() {
     let team = team_id(&app, "admin@acme.test").await;
     let ada = app.connect_mailbox(ADA).await;
     let refresh = secrecy::SecretString::from(stored_refresh_token(&app, ada).await);
-    let (status, account) =
-        app.api(Method::POST, &format!("/api/v1/senders/{ada}/disconnect"), &token, None).await;
+    let (status, account) = app
+        .api_json(Method::POST, &format!("/api/v1/senders/{ada}/disconnect"), &token, None)
+        .await;
     assert_eq!(status, StatusCode::OK, "{account}");
     assert_eq!(account["status"], "disconnected");
     let (access, refresh_enc): (Option<Vec<u8>>, Option<Vec<u8>>) = sqlx::query_as(
@@ -573,7 +574,7 @@ async fn disconnecting_revokes_the_grant_at_google_and_deletes_the_tokens() {
     assert!(page.contains("Disconnected"));
 
     app.connect_mailbox(ADA).await;
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["status"], "active");
     assert!(access_token(&app, team, ada).await.is_ok());
 }
@@ -587,12 +588,12 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
     let rep = engine::auth::user_by_email(&app.db.pool, "rita@acme.test").await.unwrap();
     let rep_token = app.api_token("rita@acme.test").await;
 
-    let (status, list) = app.api(Method::GET, "/api/v1/senders", &rep_token, None).await;
+    let (status, list) = app.api_json(Method::GET, "/api/v1/senders", &rep_token, None).await;
     assert_eq!((status, list), (StatusCode::OK, json!([])));
     let mut refused = managing_calls(ada, rep.id);
     refused.push((Method::POST, "/api/v1/senders/connect".to_owned(), None));
     for (method, path, body) in refused {
-        let (status, error) = app.api(method.clone(), &path, &rep_token, body).await;
+        let (status, error) = app.api_json(method.clone(), &path, &rep_token, body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}: {error}");
     }
     let ui = rep_browser
@@ -608,17 +609,23 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
     }
 
     let (status, _) = app
-        .api(Method::PUT, &format!("/api/v1/senders/{ada}/access/{}", rep.id), &admin_token, None)
+        .api_json(
+            Method::PUT,
+            &format!("/api/v1/senders/{ada}/access/{}", rep.id),
+            &admin_token,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, access) =
-        app.api(Method::GET, &format!("/api/v1/senders/{ada}/access"), &admin_token, None).await;
+    let (_, access) = app
+        .api_json(Method::GET, &format!("/api/v1/senders/{ada}/access"), &admin_token, None)
+        .await;
     assert_eq!(access["user_ids"], json!([rep.id]));
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &rep_token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &rep_token, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["email"], ADA);
     let (status, _) =
-        app.api(Method::GET, &format!("/api/v1/senders/{grace}"), &rep_token, None).await;
+        app.api_json(Method::GET, &format!("/api/v1/senders/{grace}"), &rep_token, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let rep_page = rep_browser.get(app.url("/senders")).send().await.unwrap().text().await.unwrap();
     assert!(rep_page.contains(ADA) && !rep_page.contains(GRACE));
@@ -632,7 +639,7 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
     );
 
     let (status, _) = app
-        .api(
+        .api_json(
             Method::DELETE,
             &format!("/api/v1/senders/{ada}/access/{}", rep.id),
             &admin_token,
@@ -640,7 +647,7 @@ async fn reps_see_only_the_accounts_granted_to_them_and_manage_none() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (_, list) = app.api(Method::GET, "/api/v1/senders", &rep_token, None).await;
+    let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &rep_token, None).await;
     assert_eq!(list, json!([]));
 }
 
@@ -651,12 +658,12 @@ async fn other_teams_cannot_see_or_touch_a_teams_senders() {
     let (globex_browser, globex_token) = app.other_team("Globex").await;
     let globex = engine::auth::user_by_email(&app.db.pool, "admin@globex.test").await.unwrap();
 
-    let (status, list) = app.api(Method::GET, "/api/v1/senders", &globex_token, None).await;
+    let (status, list) = app.api_json(Method::GET, "/api/v1/senders", &globex_token, None).await;
     assert_eq!((status, list), (StatusCode::OK, json!([])));
     let mut not_found = managing_calls(ada, globex.id);
     not_found.push((Method::GET, format!("/api/v1/senders/{ada}"), None));
     for (method, path, body) in not_found {
-        let (status, error) = app.api(method.clone(), &path, &globex_token, body).await;
+        let (status, error) = app.api_json(method.clone(), &path, &globex_token, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {error}");
         assert_eq!(error["error"]["code"], "not_found");
     }
@@ -698,7 +705,7 @@ async fn other_teams_cannot_see_or_touch_a_teams_senders() {
 
     // Nothing changed for Acme.
     let (_, list) = app
-        .api(Method::GET, "/api/v1/senders", &app.api_token("admin@acme.test").await, None)
+        .api_json(Method::GET, "/api/v1/senders", &app.api_token("admin@acme.test").await, None)
         .await;
     assert_eq!(find(&list, ADA)["status"], "active");
     assert_eq!(find(&list, ADA)["daily_cap"], 450);
