@@ -2,32 +2,17 @@
 // sees them on the Senders page with their status and limits. Works after foundation.spec.ts
 // and alone (it sets the team up when nobody has).
 import { expect, test, type Page } from '@playwright/test';
+import { signInAsAdmin } from './support';
 
-const admin = { name: 'Ada Admin', email: 'ada@acme.test', password: 'correct horse battery' };
 const ada = 'ada@sandbox.outreach.test';
 const newMailbox = 'bob@newco.sandbox.test';
 const modify = 'https://www.googleapis.com/auth/gmail.modify';
 
 test.describe.configure({ mode: 'serial' });
 
-async function signInAsAdmin(page: Page) {
+async function openSenders(page: Page) {
+  await signInAsAdmin(page);
   await page.goto('/senders');
-  if (page.url().includes('/setup')) {
-    await page.getByLabel('Team name').fill('Acme Sales');
-    await page.getByLabel('Postal address').fill('1 Main Street, Springfield');
-    await page.getByLabel('Your name').fill(admin.name);
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password', { exact: true }).fill(admin.password);
-    await page.getByLabel('Repeat the password').fill(admin.password);
-    await page.getByRole('button', { name: 'Create team and sign in' }).click();
-    await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
-    await page.goto('/senders');
-  } else if (page.url().includes('/login')) {
-    await page.getByLabel('Email').fill(admin.email);
-    await page.getByLabel('Password').fill(admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page).toHaveURL(/\/senders$/);
   await expect(page.getByRole('heading', { name: 'Sender accounts', exact: true })).toBeVisible();
 }
 
@@ -36,7 +21,7 @@ function card(page: Page, email: string) {
 }
 
 test('an admin connects two sandbox mailboxes and sees their status and limits', async ({ page }) => {
-  await signInAsAdmin(page);
+  await openSenders(page);
 
   // The first one: an existing sandbox mailbox, every permission.
   await page.getByRole('button', { name: 'Connect Gmail' }).click();
@@ -85,7 +70,7 @@ test('an admin connects two sandbox mailboxes and sees their status and limits',
 });
 
 test('an admin lowers a daily cap and the page shows it', async ({ page }) => {
-  await signInAsAdmin(page);
+  await openSenders(page);
   const first = card(page, ada);
   await first.getByText('Edit limits and From name').click();
   await first.getByLabel('Daily cap').fill('600');
