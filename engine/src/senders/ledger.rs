@@ -2,15 +2,14 @@
 //! counted from it over a rolling 24 hours, in PostgreSQL, so every app instance sees the same
 //! count and it survives restarts.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::model::{SenderKind, SenderStatus};
 use crate::error::{Error, Result};
-
-/// The window Gmail counts its limits over.
-pub const WINDOW: TimeDelta = TimeDelta::hours(24);
+use crate::scheduling::RollingCap;
+use crate::scheduling::rolling_cap::WINDOW;
 
 /// Records that Gmail accepted a message from the account at `sent_at`. The outbox calls this
 /// in the transaction that marks the message sent.
@@ -105,23 +104,19 @@ pub async fn send_allowance(
     let kind = SenderKind::parse(&account.kind)
         .ok_or_else(|| Error::internal(format!("unknown sender kind {:?}", account.kind)))?;
     let cap = account.daily_cap.and_then(|c| u32::try_from(c).ok()).unwrap_or(kind.default_cap());
-    let sent = sent_last_24h(&mut *conn, team_id, sender_id, now).await?;
-    if sent < cap {
-        return Ok(SendAllowance::Available { remaining: cap - sent });
-    }
-    // With `sent` sends in the window and room for `cap`, the (sent - cap + 1)-th oldest has
-    // to leave the window before another send fits.
-    let oldest_blocking = sqlx::query_scalar!(
+    let sends = sqlx::query_scalar!(
         "SELECT sent_at FROM sends
-         WHERE team_id = $1 AND sender_id = $2 AND sent_at > $3 AND sent_at <= $4
-         ORDER BY sent_at OFFSET $5 LIMIT 1",
+         WHERE team_id = $1 AND sender_id = $2 AND sent_at > $3 AND sent_at <= $4",
         team_id,
         sender_id,
         now - WINDOW,
-        now,
-        i64::from(sent - cap)
+        now
     )
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(SendAllowance::CapReached { until: oldest_blocking.unwrap_or(now) + WINDOW })
+    let cap = RollingCap { limit: cap };
+    Ok(match cap.remaining(&sends, now) {
+        0 => SendAllowance::CapReached { until: cap.next_slot(&sends, now) },
+        remaining => SendAllowance::Available { remaining },
+    })
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::model::{DailyCap, SenderAccount, SenderKind, SenderStatus, tracking_allowed};
 use crate::error::{Error, Result};
 use crate::model::User;
+use crate::scheduling::rolling_cap::WINDOW;
 use crate::single_line::single_line;
 
 const NOT_FOUND: Error = Error::NotFound("sender account");
@@ -122,7 +123,7 @@ async fn fetch(
         r#"SELECT s.id, s.email, s.display_name, s.kind, s.daily_cap, s.status, s.paused_until,
                   s.status_reason, s.granted_scopes, s.created_at,
                   (SELECT count(*) FROM sends x
-                    WHERE x.sender_id = s.id AND x.sent_at > $4::timestamptz - interval '24 hours' AND x.sent_at <= $4)
+                    WHERE x.sender_id = s.id AND x.sent_at > $6 AND x.sent_at <= $4)
                     AS "sent_last_24h!",
                   (SELECT coalesce(sum(q.units), 0)::bigint FROM sender_quota_usage q
                     WHERE q.sender_id = s.id AND q.day = $5) AS "quota_units_today!"
@@ -137,6 +138,7 @@ async fn fetch(
         granted_to,
         now,
         utc_day(now),
+        now - WINDOW,
     )
     .fetch_all(pool)
     .await?)
