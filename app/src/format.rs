@@ -6,3 +6,29 @@ use chrono::{DateTime, Utc};
 pub fn datetime(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
+
+/// A count with thousands separators, e.g. "1,800".
+pub fn count(n: impl Into<u64>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(0u32), "0");
+        assert_eq!(count(450u32), "450");
+        assert_eq!(count(1_800u32), "1,800");
+        assert_eq!(count(1_234_567u64), "1,234,567");
+    }
+}

@@ -25,6 +25,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::AppShell;
 use crate::components::ui::SandboxBanner;
+use crate::pages::sandbox::{SandboxMailboxPage, SandboxMessagePage, SandboxPage};
 use crate::pages::{
     campaigns::CampaignsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
     senders::SendersPage, settings::SettingsPage, setup::SetupPage, suppressions::SuppressionsPage,
@@ -75,6 +76,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("campaigns") view=CampaignsPage/>
                     <Route path=path!("senders") view=SendersPage/>
+                    <Route path=path!("sandbox") view=SandboxPage/>
+                    <Route path=path!("sandbox/mailboxes/:address") view=SandboxMailboxPage/>
+                    <Route path=path!("sandbox/mailboxes/:address/:id") view=SandboxMessagePage/>
+                    <Route path=path!("sandbox/deliveries/:seq") view=SandboxMessagePage/>
                     <Route path=path!("suppressions") view=SuppressionsPage/>
                     <Route path=path!("settings") view=SettingsPage/>
                     // Rendered whole before sending, so a rep gets a real 403 status.

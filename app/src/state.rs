@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::extract::FromRef;
 use engine::config::Config;
 use engine::crypto::SecretKey;
+use engine::google::Google;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub secret_key: Arc<SecretKey>,
     pub leptos_options: LeptosOptions,
+    /// Google's OAuth and Gmail clients, quota meters, and the sandbox simulator.
+    pub google: Google,
     /// Once a first user exists it always will (the last admin cannot be removed), so the
     /// setup check stops querying the database after it first sees one.
     setup_done: Arc<AtomicBool>,
@@ -27,12 +30,14 @@ impl AppState {
         config: Arc<Config>,
         secret_key: Arc<SecretKey>,
         leptos_options: LeptosOptions,
+        google: Google,
     ) -> Self {
         Self {
             pool,
             config,
             secret_key,
             leptos_options,
+            google,
             setup_done: Arc::new(AtomicBool::new(false)),
         }
     }

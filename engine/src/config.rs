@@ -33,6 +33,9 @@ pub struct Config {
     pub secret_key_hex: Option<SecretString>,
     pub google: GoogleMode,
     pub sync_interval: Duration,
+    /// How long the sandbox's simulated recipients take to reply, auto-reply or bounce
+    /// (`OUTREACH_SANDBOX_REPLY_DELAY_SECS`).
+    pub sandbox_reply_delay: Duration,
 }
 
 /// Who answers for Google: Google itself (or anything Google-compatible), or the built-in
@@ -150,20 +153,34 @@ impl Config {
             },
         );
 
-        match (site_addr, base_url, google, sync_interval) {
-            (Some(site_addr), Some(base_url), Some(google), Some(sync_interval))
-                if errors.is_empty() =>
-            {
-                Ok(Config {
-                    site_addr,
-                    database_url,
-                    data_dir,
-                    base_url,
-                    secret_key_hex,
-                    google,
-                    sync_interval,
-                })
-            }
+        let sandbox_reply_delay = parse_or(
+            &mut errors,
+            "OUTREACH_SANDBOX_REPLY_DELAY_SECS",
+            get("OUTREACH_SANDBOX_REPLY_DELAY_SECS"),
+            "20",
+            |v| match v.parse::<u64>() {
+                Ok(secs) if secs <= 86_400 => Ok(Duration::from_secs(secs)),
+                _ => Err("expected a whole number of seconds between 0 and 86400".into()),
+            },
+        );
+
+        match (site_addr, base_url, google, sync_interval, sandbox_reply_delay) {
+            (
+                Some(site_addr),
+                Some(base_url),
+                Some(google),
+                Some(sync_interval),
+                Some(sandbox_reply_delay),
+            ) if errors.is_empty() => Ok(Config {
+                site_addr,
+                database_url,
+                data_dir,
+                base_url,
+                secret_key_hex,
+                google,
+                sync_interval,
+                sandbox_reply_delay,
+            }),
             _ => Err(ConfigErrors(errors)),
         }
     }
@@ -273,6 +290,7 @@ mod tests {
         assert!(config.database_url.is_none());
         assert_eq!(config.data_dir, PathBuf::from(".outreach"));
         assert_eq!(config.sync_interval, Duration::from_secs(60));
+        assert_eq!(config.sandbox_reply_delay, Duration::from_secs(20));
         assert!(!config.secure_cookies());
     }
 
@@ -301,6 +319,7 @@ mod tests {
             ("OUTREACH_SECRET_KEY", "short"),
             ("GOOGLE_CLIENT_ID", "id"),
             ("OUTREACH_SYNC_INTERVAL_SECS", "0"),
+            ("OUTREACH_SANDBOX_REPLY_DELAY_SECS", "soon"),
         ])
         .unwrap_err();
         let text = errors.to_string();
@@ -310,13 +329,14 @@ mod tests {
             "OUTREACH_SECRET_KEY",
             "GOOGLE_CLIENT_SECRET",
             "OUTREACH_SYNC_INTERVAL_SECS",
+            "OUTREACH_SANDBOX_REPLY_DELAY_SECS",
         ] {
             assert!(
                 text.lines().any(|line| line.starts_with(name)),
                 "no line for {name} in:\n{text}"
             );
         }
-        assert_eq!(errors.0.len(), 5);
+        assert_eq!(errors.0.len(), 6);
     }
 
     #[test]

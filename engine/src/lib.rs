@@ -7,6 +7,8 @@
 pub mod email_address;
 pub mod field_name;
 pub mod model;
+pub mod sandbox_inbox;
+pub mod senders;
 pub mod single_line;
 pub mod template;
 
@@ -26,6 +28,8 @@ pub mod db;
 pub mod error;
 #[cfg(feature = "server")]
 pub mod gmail;
+#[cfg(feature = "server")]
+pub mod google;
 #[cfg(feature = "server")]
 pub mod mime;
 #[cfg(feature = "server")]

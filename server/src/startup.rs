@@ -8,12 +8,16 @@ use anyhow::Context;
 use app::state::AppState;
 use axum::Router;
 use engine::config::Config;
+use engine::google::Google;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::database::Database;
 use crate::http;
+
+/// How often Gmail quota units recorded in memory are written to PostgreSQL.
+const QUOTA_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub struct Application {
     listener: TcpListener,
@@ -59,11 +63,15 @@ impl Application {
                 let _ = config.base_url.set_port(Some(local_addr.port()));
             }
         }
+        let google = Google::from_config(&config, &secret_key, database.pool.clone())
+            .map_err(|problem| anyhow::anyhow!(problem))?;
+        google.quota.spawn_flusher(QUOTA_FLUSH_INTERVAL);
         let state = AppState::new(
             database.pool.clone(),
             Arc::new(config),
             Arc::new(secret_key),
             leptos_options(local_addr),
+            google,
         );
         let router = router(state.clone()).await?;
         Ok(Self { listener, router, database, state })
@@ -90,6 +98,14 @@ impl Application {
             .await
             .context("serving HTTP")?;
         tracing::info!("shutting down");
+        if let Err(error) = state.google.quota.flush().await {
+            tracing::warn!(%error, "could not record the last Gmail quota units");
+        }
+        if let Some(sandbox) = &state.google.sandbox
+            && let Err(error) = sandbox.flush()
+        {
+            tracing::warn!(%error, "could not save the sandbox's state");
+        }
         database.close(true).await;
         Ok(())
     }

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod extract;
 mod me;
+mod senders;
 mod suppressions;
 
 use axum::Json;
@@ -53,7 +54,8 @@ pub fn router() -> axum::Router<AppState> {
         ))
         .routes(utoipa_axum::routes!(suppressions::delete_suppression))
         .routes(utoipa_axum::routes!(suppressions::import_suppressions))
-        .routes(utoipa_axum::routes!(suppressions::export_suppressions));
+        .routes(utoipa_axum::routes!(suppressions::export_suppressions))
+        .merge(senders::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

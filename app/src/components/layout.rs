@@ -48,6 +48,7 @@ pub fn AppShell() -> impl IntoView {
                     <Logo/>
                     <nav aria-label="Main" class="flex-1 space-y-1 px-3 py-4">
                         <NavLinks/>
+                        <SandboxNavLink session/>
                     </nav>
                     <UserBox session/>
                 </div>
@@ -63,6 +64,7 @@ pub fn AppShell() -> impl IntoView {
                             _ => ().into_any(),
                         })}
                     </Transition>
+                    <crate::pages::senders::SenderAlerts/>
                     <Outlet/>
                 </main>
             </div>
@@ -100,6 +102,28 @@ fn NavLinks() -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// In sandbox mode: the simulator's mailboxes and what recipients received.
+#[component]
+fn SandboxNavLink(session: SessionResource) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || session.get().and_then(Result::ok).filter(|info| info.sandbox).map(|_| view! {
+                <A
+                    href="/sandbox"
+                    attr:class="group flex items-center gap-3 rounded-md px-3 py-2 text-sm font-medium text-amber-200 \
+                                hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 \
+                                aria-[current=page]:text-white"
+                >
+                    <svg class="h-5 w-5 flex-none" fill="none" viewBox="0 0 24 24" stroke-width="1.5" stroke="currentColor" aria-hidden="true">
+                        <path stroke-linecap="round" stroke-linejoin="round" d="M2.25 13.5h3.86a2.25 2.25 0 0 1 2.012 1.244l.256.512a2.25 2.25 0 0 0 2.013 1.244h3.218a2.25 2.25 0 0 0 2.013-1.244l.256-.512a2.25 2.25 0 0 1 2.013-1.244h3.859M2.25 13.5V18a2.25 2.25 0 0 0 2.25 2.25h15A2.25 2.25 0 0 0 21.75 18v-4.5M2.25 13.5 4.5 4.5h15l2.25 9"/>
+                    </svg>
+                    "Sandbox mail"
+                </A>
+            })}
+        </Transition>
+    }
 }
 
 #[component]
@@ -140,6 +164,7 @@ fn MobileHeader(session: SessionResource) -> impl IntoView {
             </summary>
             <nav aria-label="Main (mobile)" class="space-y-1 px-3 pb-3">
                 <NavLinks/>
+                <SandboxNavLink session/>
             </nav>
             <UserBox session/>
         </details>

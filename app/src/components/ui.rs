@@ -99,7 +99,8 @@ pub fn SandboxBanner() -> impl IntoView {
         <div role="status" class="bg-amber-100 px-4 py-2 text-center text-sm text-amber-900">
             <strong class="font-semibold">"Sandbox mode"</strong>
             " — no Google credentials are configured, so a built-in Gmail simulator answers instead of Google. \
-             No real email leaves this machine."
+             No real email leaves this machine. "
+            <a href="/sandbox" class="font-semibold underline">"See what was delivered"</a>
         </div>
     }
 }

@@ -172,6 +172,11 @@ impl GoogleOAuth {
         self
     }
 
+    /// "Now" as this client sees it (what `expires_at` of its tokens is measured against).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// A fresh PKCE pair: send the challenge now, keep the verifier (server-side) for
     /// `exchange_code`.
     pub fn new_pkce() -> (PkceCodeChallenge, PkceCodeVerifier) {

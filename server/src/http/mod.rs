@@ -5,6 +5,7 @@ mod csrf;
 mod guard;
 mod health;
 mod request_log;
+mod sandbox;
 pub mod session_store;
 
 use app::state::AppState;
@@ -30,11 +31,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::page_guard));
     let fallback_state = state.clone();
-    Router::new()
+    let mut router = Router::new()
         .merge(pages)
         .merge(app::api::router())
+        .merge(app::pages::senders::connect::routes())
         .merge(health::router())
-        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv))
+        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv));
+    if let Some(sim) = &state.google.sandbox {
+        router = router.nest_service(engine::config::SANDBOX_PREFIX, sandbox::routes(sim));
+    }
+    router
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || leptos::prelude::provide_context(fallback_state.clone()),
             app::shell,

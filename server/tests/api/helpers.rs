@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use app::state::AppState;
 use engine::config::Config;
 use engine::testing::{TestDb, test_db};
 use reqwest::{Response, StatusCode, redirect};
@@ -16,23 +17,32 @@ pub struct TestApp {
     /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
     pub client: reqwest::Client,
     pub db: TestDb,
+    /// The running app's state: its pool, secret key, Google clients and sandbox.
+    pub state: AppState,
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The app with extra configuration (e.g. Google credentials and endpoints).
+pub async fn spawn_app_with(extra: &[(&str, String)]) -> TestApp {
     let db = test_db().await;
     let data_dir = std::env::temp_dir().join(format!("outreach-test-{}", uuid::Uuid::new_v4()));
-    let vars: HashMap<&str, String> = HashMap::from([
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
         ("DATABASE_URL", db.url.clone()),
         ("OUTREACH_DATA_DIR", data_dir.display().to_string()),
         ("OUTREACH_SECRET_KEY", engine::crypto::SecretKey::generate().to_hex()),
     ]);
+    vars.extend(extra.iter().cloned());
     let config =
         Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test configuration");
     let app = Application::build(config).await.expect("build the application");
     let address = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    TestApp { address, client: new_client(), db }
+    TestApp { address, client: new_client(), db, state }
 }
 
 pub fn new_client() -> reqwest::Client {

@@ -1,7 +1,10 @@
 //! Integration tests: the real application on a random port, a fresh database per test.
 
 mod helpers;
+mod sender_helpers;
 
 mod auth;
 mod rest;
+mod sandbox;
+mod senders;
 mod suppressions;
