@@ -15,7 +15,11 @@ pub mod template;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod campaigns;
+#[cfg(feature = "server")]
 pub mod clock;
+#[cfg(feature = "server")]
+pub mod compose;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
@@ -44,6 +48,8 @@ pub mod team;
 pub mod testing;
 #[cfg(feature = "server")]
 pub mod tracking;
+#[cfg(feature = "server")]
+pub mod unsubscribe;
 #[cfg(feature = "server")]
 pub mod web_session;
 

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
+use crate::db::escape_like;
 use crate::email_address::{EmailAddress, parse_domain};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -341,10 +342,6 @@ pub fn spreadsheet_safe(cell: &str) -> String {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
         _ => cell.to_string(),
     }
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 #[cfg(test)]

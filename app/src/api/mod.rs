@@ -2,6 +2,7 @@
 //! and an OpenAPI document generated from the handlers themselves (`/api/v1/openapi.json`),
 //! so every new endpoint appears in it by being registered here.
 
+mod campaigns;
 pub mod error;
 pub mod extract;
 mod me;
@@ -55,7 +56,8 @@ pub fn router() -> axum::Router<AppState> {
         .routes(utoipa_axum::routes!(suppressions::delete_suppression))
         .routes(utoipa_axum::routes!(suppressions::import_suppressions))
         .routes(utoipa_axum::routes!(suppressions::export_suppressions))
-        .merge(senders::router());
+        .merge(senders::router())
+        .merge(campaigns::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

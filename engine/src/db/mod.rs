@@ -51,3 +51,8 @@ fn is_transient(error: &sqlx::Error) -> bool {
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
+
+/// `text` with LIKE's wildcards escaped, to search for it literally.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

@@ -21,6 +21,8 @@ use mail_builder::headers::url::URL;
 use mail_builder::mime::MimePart;
 use uuid::Uuid;
 
+pub use footer::{Footer, with_html_footer, with_text_footer};
+
 use crate::email_address::EmailAddress;
 use crate::single_line::single_line;
 
@@ -62,7 +64,10 @@ pub struct EncodedMessage {
 pub enum MessageError {
     #[error("{header} '{value}' is not a valid message id: it must look like <unique@domain>")]
     InvalidMessageId { header: &'static str, value: String },
-    #[error("the unsubscribe URL '{0}' must start with https:// and contain no spaces or <>")]
+    #[error(
+        "the unsubscribe URL '{0}' must start with https:// (http:// only for localhost) and \
+         contain no spaces or <>"
+    )]
     InvalidUnsubscribeUrl(String),
     #[error("the unsubscribe address '{0}' must start with mailto: and contain no spaces or <>")]
     InvalidUnsubscribeMailto(String),
@@ -110,10 +115,10 @@ fn build_bytes(message: &OutgoingMessage) -> Result<Vec<u8>, MessageError> {
         .header("X-Outreach-Id", Raw::new(message.outreach_id.hyphenated().to_string()))
         .header("List-Unsubscribe", URL::from(unsubscribe))
         .header("List-Unsubscribe-Post", Raw::new("List-Unsubscribe=One-Click"));
-    let text = body_part("text/plain", &footer::with_text_footer(message));
+    let text = body_part("text/plain", &with_text_footer(&message.text_body, footer_of(message)));
     let body = match &message.html_body {
         Some(html) => {
-            let html = body_part("text/html", &footer::with_html_footer(html, message));
+            let html = body_part("text/html", &with_html_footer(html, footer_of(message)));
             MimePart::new("multipart/alternative", vec![text, html])
         }
         None => text,
@@ -150,7 +155,7 @@ fn bare_message_id<'a>(header: &'static str, id: &'a str) -> Result<&'a str, Mes
 
 fn unsubscribe_uris(message: &OutgoingMessage) -> Result<Vec<&str>, MessageError> {
     let url = message.unsubscribe_url.trim();
-    if !(url.starts_with("https://") && is_header_safe_uri(url)) {
+    if !(is_allowed_unsubscribe_scheme(url) && is_header_safe_uri(url)) {
         return Err(MessageError::InvalidUnsubscribeUrl(message.unsubscribe_url.clone()));
     }
     let mailto = message.unsubscribe_mailto.trim();
@@ -158,6 +163,24 @@ fn unsubscribe_uris(message: &OutgoingMessage) -> Result<Vec<&str>, MessageError
         return Err(MessageError::InvalidUnsubscribeMailto(message.unsubscribe_mailto.clone()));
     }
     Ok(vec![url, mailto])
+}
+
+/// RFC 8058 wants https. Plain http is accepted only for a loopback host, which is what the
+/// app's base URL is when someone tries it on their own machine with the sandbox.
+fn is_allowed_unsubscribe_scheme(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) { name } else { host }
+    });
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+fn footer_of(message: &OutgoingMessage) -> Footer<'_> {
+    Footer { postal_address: &message.postal_address, unsubscribe_url: &message.unsubscribe_url }
 }
 
 /// A URI that can stand between `<` and `>` in a header: printable ASCII, no spaces.

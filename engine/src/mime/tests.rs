@@ -238,9 +238,19 @@ fn refuses_unsafe_ids_and_uris() {
         refused(OutgoingMessage { message_id: "no-at-sign".into(), ..message() })
             .contains("not a valid message id")
     );
-    for url in ["http://app.example/u/x", "https://a.example/>, <https://evil", "https://a b"] {
+    for url in [
+        "http://app.example/u/x",
+        "http://localhost.evil.example/u/x",
+        "https://a.example/>, <https://evil",
+        "https://a b",
+    ] {
         let error = refused(OutgoingMessage { unsubscribe_url: url.into(), ..message() });
         assert!(error.contains("must start with https://"), "{error}");
+    }
+    for url in ["http://localhost:3000/u/x", "http://127.0.0.1/u/x"] {
+        assert!(
+            build_message(&OutgoingMessage { unsubscribe_url: url.into(), ..message() }).is_ok()
+        );
     }
     for mailto in ["unsubscribe@seller.example", "mailto:a@b.c\r\nX: y"] {
         let error = refused(OutgoingMessage { unsubscribe_mailto: mailto.into(), ..message() });

@@ -157,3 +157,6 @@ pub struct InvalidEntry {
     pub line: u64,
     pub reason: String,
 }
+
+mod campaign;
+pub use campaign::*;

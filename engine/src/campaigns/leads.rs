@@ -1,0 +1,375 @@
+//! A campaign's leads: the CSV import (streamed, written with `COPY`, all-or-nothing) and the
+//! paged list.
+//!
+//! The import parses on a blocking thread and streams `COPY` rows through a small channel into
+//! a temporary table, so memory stays flat however long the file is. One statement then sorts
+//! the rows (new, already in this campaign, suppressed, in another running campaign) and
+//! inserts the new ones; all of it in one transaction with the campaign row locked.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::lock;
+use crate::csv_import::{CsvError, CsvItem, ImportOptions, LeadReader, ParsedLead};
+use crate::db::escape_like;
+use crate::error::{Error, Result};
+use crate::model::{CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadStatus, Page};
+
+/// COPY data is sent in chunks of about this size.
+const CHUNK_BYTES: usize = 256 * 1024;
+const MAX_PER_PAGE: i64 = 200;
+
+/// What the parsing thread learned besides the rows.
+struct Parsed {
+    encoding: &'static str,
+    delimiter: char,
+    fields: Vec<String>,
+    invalid: Vec<InvalidEntry>,
+    duplicates: u64,
+}
+
+/// Imports a CSV file into the campaign. A file refused as a whole (`Error::Invalid` with
+/// field `file`) imports nothing; otherwise the report says what happened to every row.
+pub async fn import_csv(
+    pool: &PgPool,
+    team_id: Uuid,
+    campaign_id: Uuid,
+    file: Vec<u8>,
+    options: ImportOptions,
+) -> Result<LeadImportReport> {
+    let mut tx = pool.begin().await?;
+    let status = lock(&mut tx, team_id, campaign_id).await?;
+    if matches!(status, CampaignStatus::Completed | CampaignStatus::Cancelled) {
+        return Err(Error::Conflict(format!(
+            "the campaign is {}; leads can no longer be added",
+            status.as_str()
+        )));
+    }
+    let allow_elsewhere = sqlx::query_scalar!(
+        "SELECT leads_in_other_campaigns = 'allow' AS \"allow!\" FROM teams WHERE id = $1",
+        team_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "CREATE TEMPORARY TABLE lead_import (
+             id uuid, line integer, email text COLLATE \"C\", domain text,
+             first_name text, company text, fields jsonb
+         ) ON COMMIT DROP",
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    let (sender, mut chunks) = mpsc::channel::<Vec<u8>>(4);
+    let parser = tokio::task::spawn_blocking(move || parse_into_copy_rows(file, &options, &sender));
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY lead_import (id, line, email, domain, first_name, company, fields) FROM STDIN",
+        )
+        .await?;
+    while let Some(chunk) = chunks.recv().await {
+        copy.send(chunk).await?;
+    }
+    let parsed = match parser.await.map_err(Error::internal)? {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            copy.abort("the file was refused").await?;
+            return Err(Error::invalid("file", error.to_string()));
+        }
+    };
+    copy.finish().await?;
+    sqlx::query("ANALYZE lead_import").execute(&mut *tx).await?;
+
+    let outcomes: Vec<(String, i64)> = sqlx::query_as(
+        "WITH classified AS (
+             SELECT i.*, CASE
+                 WHEN here.id IS NOT NULL THEN 'in_campaign'
+                 WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.team_id = $2
+                              AND (s.email = i.email::text OR s.domain = i.domain)) THEN 'suppressed'
+                 WHEN elsewhere.email IS NOT NULL THEN 'elsewhere'
+                 ELSE 'new' END AS outcome
+             FROM lead_import i
+             LEFT JOIN leads here ON here.campaign_id = $1 AND here.email = i.email
+             LEFT JOIN (SELECT DISTINCT l.email FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+                        WHERE c.team_id = $2 AND c.id <> $1 AND c.status IN ('running', 'paused')) elsewhere
+                    ON elsewhere.email = i.email
+         ), inserted AS (
+             INSERT INTO leads (id, team_id, campaign_id, email, first_name, company, fields, source_line)
+             SELECT id, $2, $1, email, first_name, company, fields, line FROM classified
+             WHERE outcome = 'new' OR (outcome = 'elsewhere' AND $3)
+             ORDER BY id
+             ON CONFLICT DO NOTHING
+             RETURNING 1
+         )
+         SELECT outcome, count(*) FROM classified GROUP BY outcome
+         UNION ALL SELECT 'inserted', count(*) FROM inserted",
+    )
+    .bind(campaign_id)
+    .bind(team_id)
+    .bind(allow_elsewhere)
+    .fetch_all(&mut *tx)
+    .await?;
+    let count = |name: &str| {
+        outcomes.iter().find(|(outcome, _)| outcome == name).map_or(0, |(_, n)| *n as u64)
+    };
+    let imported = count("inserted");
+    sqlx::query!(
+        "UPDATE campaigns SET lead_count = lead_count + $3,
+                lead_fields = ARRAY(SELECT DISTINCT f FROM unnest(lead_fields || $4::text[]) AS f ORDER BY f),
+                updated_at = now()
+         WHERE team_id = $1 AND id = $2",
+        team_id,
+        campaign_id,
+        i32::try_from(imported).map_err(Error::internal)?,
+        &parsed.fields
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(LeadImportReport {
+        imported,
+        duplicates_in_file: parsed.duplicates,
+        already_in_campaign: count("in_campaign"),
+        in_other_campaigns: count("elsewhere"),
+        skipped_in_other_campaigns: !allow_elsewhere,
+        suppressed: count("suppressed"),
+        invalid: parsed.invalid,
+        encoding: parsed.encoding.to_owned(),
+        delimiter: parsed.delimiter.to_string(),
+        fields: parsed.fields,
+    })
+}
+
+/// Runs on a blocking thread: reads the file and sends COPY text rows in chunks.
+fn parse_into_copy_rows(
+    file: Vec<u8>,
+    options: &ImportOptions,
+    sender: &mpsc::Sender<Vec<u8>>,
+) -> std::result::Result<Parsed, CsvError> {
+    let mut reader = LeadReader::new(Cursor::new(file), options)?;
+    let mut parsed = Parsed {
+        encoding: reader.encoding().label(),
+        delimiter: reader.delimiter(),
+        fields: reader.custom_field_names().map(str::to_owned).collect(),
+        invalid: Vec::new(),
+        duplicates: 0,
+    };
+    let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
+    for item in reader.by_ref() {
+        match item? {
+            CsvItem::Lead(lead) => push_copy_row(&mut chunk, &lead),
+            CsvItem::Invalid(line) => {
+                parsed.invalid.push(InvalidEntry { line: line.line, reason: line.reason });
+            }
+            CsvItem::Duplicate(_) => parsed.duplicates += 1,
+        }
+        if chunk.len() >= CHUNK_BYTES {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BYTES + 4096));
+            if sender.blocking_send(full).is_err() {
+                // The database side gave up; its error is the one to report.
+                return Ok(parsed);
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = sender.blocking_send(chunk);
+    }
+    Ok(parsed)
+}
+
+/// One row in COPY's text format: tab-separated, with `\`, tab and line breaks escaped.
+fn push_copy_row(out: &mut Vec<u8>, lead: &ParsedLead) {
+    let fields: serde_json::Map<String, serde_json::Value> = lead
+        .custom
+        .iter()
+        .map(|(name, value)| (name.to_string(), serde_json::Value::String(value.clone())))
+        .collect();
+    let json = serde_json::Value::Object(fields).to_string();
+    let columns = [
+        Uuid::now_v7().to_string(),
+        lead.line.to_string(),
+        lead.email.as_str().to_owned(),
+        lead.email.domain().to_owned(),
+        lead.first_name.clone(),
+        lead.company.clone(),
+        json,
+    ];
+    for (index, value) in columns.iter().enumerate() {
+        if index > 0 {
+            out.push(b'\t');
+        }
+        push_copy_escaped(out, value);
+    }
+    out.push(b'\n');
+}
+
+fn push_copy_escaped(out: &mut Vec<u8>, value: &str) {
+    for &byte in value.as_bytes() {
+        match byte {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(byte),
+        }
+    }
+}
+
+/// Which leads to list.
+#[derive(Debug, Clone, Default)]
+pub struct LeadFilter {
+    pub status: Option<LeadStatus>,
+    /// The start of an address, or part of a name or company.
+    pub query: Option<String>,
+}
+
+/// A page of the campaign's leads in import order.
+pub async fn list(
+    pool: &PgPool,
+    team_id: Uuid,
+    campaign_id: Uuid,
+    filter: &LeadFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<Lead>> {
+    ensure_campaign(pool, team_id, campaign_id).await?;
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let page = page.max(1);
+    let status = filter.status.map(LeadStatus::as_str);
+    let query = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let prefix = query.map(|q| format!("{}%", escape_like(&q.to_lowercase())));
+    let contains = query.map(|q| format!("%{}%", escape_like(q)));
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM leads
+           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
+             AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)"#,
+        team_id,
+        campaign_id,
+        status,
+        prefix,
+        contains
+    )
+    .fetch_one(pool)
+    .await?;
+    let rows = sqlx::query!(
+        r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
+                  created_at, updated_at
+           FROM leads
+           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
+             AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
+           ORDER BY id LIMIT $6 OFFSET $7"#,
+        team_id,
+        campaign_id,
+        status,
+        prefix,
+        contains,
+        per_page,
+        (page - 1) * per_page
+    )
+    .fetch_all(pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| Lead {
+            id: row.id,
+            campaign_id: row.campaign_id,
+            email: row.email,
+            first_name: row.first_name,
+            company: row.company,
+            fields: fields_map(row.fields),
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+        .collect();
+    Ok(Page { items, total, page, per_page })
+}
+
+/// One lead of the team.
+pub async fn get(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<Lead> {
+    let row = sqlx::query!(
+        r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
+                  created_at, updated_at
+           FROM leads WHERE team_id = $1 AND id = $2"#,
+        team_id,
+        lead_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("lead"))?;
+    Ok(Lead {
+        id: row.id,
+        campaign_id: row.campaign_id,
+        email: row.email,
+        first_name: row.first_name,
+        company: row.company,
+        fields: fields_map(row.fields),
+        status: row.status,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+/// Removes leads from a draft campaign (e.g. those the lint found problems with).
+pub async fn remove(
+    pool: &PgPool,
+    team_id: Uuid,
+    campaign_id: Uuid,
+    lead_ids: &[Uuid],
+) -> Result<u64> {
+    let mut tx = pool.begin().await?;
+    let status = lock(&mut tx, team_id, campaign_id).await?;
+    if status != CampaignStatus::Draft {
+        return Err(Error::Conflict(format!(
+            "the campaign is {}; leads can only be removed from a draft",
+            status.as_str()
+        )));
+    }
+    let removed = sqlx::query!(
+        "DELETE FROM leads WHERE team_id = $1 AND campaign_id = $2 AND id = ANY($3)",
+        team_id,
+        campaign_id,
+        lead_ids
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "UPDATE campaigns SET lead_count = lead_count - $3, updated_at = now() WHERE team_id = $1 AND id = $2",
+        team_id,
+        campaign_id,
+        i32::try_from(removed).map_err(Error::internal)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+pub(crate) async fn ensure_campaign(pool: &PgPool, team_id: Uuid, campaign_id: Uuid) -> Result<()> {
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM campaigns WHERE team_id = $1 AND id = $2) AS "exists!""#,
+        team_id,
+        campaign_id
+    )
+    .fetch_one(pool)
+    .await?;
+    if exists { Ok(()) } else { Err(Error::NotFound("campaign")) }
+}
+
+pub(crate) fn fields_map(value: serde_json::Value) -> BTreeMap<String, String> {
+    match value {
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(key, value)| match value {
+                serde_json::Value::String(text) => (key, text),
+                other => (key, other.to_string()),
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
