@@ -36,6 +36,19 @@ pub struct Config {
     /// How long the sandbox's simulated recipients take to reply, auto-reply or bounce
     /// (`OUTREACH_SANDBOX_REPLY_DELAY_SECS`).
     pub sandbox_reply_delay: Duration,
+    pub outbox: OutboxConfig,
+}
+
+/// The sending worker's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxConfig {
+    /// `OUTREACH_OUTBOX_WORKER=off` runs the web app without sending (e.g. a UI-only instance).
+    pub enabled: bool,
+    /// `OUTREACH_SENDER_LEASE_SECS`: how long an instance drives an account without renewing.
+    pub lease: Duration,
+    /// `OUTREACH_AMBIGUOUS_CHECK_SECS`: how long after an uncertain attempt the mailbox is
+    /// searched for it.
+    pub ambiguous_check_delay: Duration,
 }
 
 /// Who answers for Google: Google itself (or anything Google-compatible), or the built-in
@@ -92,6 +105,43 @@ impl fmt::Display for ConfigErrors {
 }
 
 impl std::error::Error for ConfigErrors {}
+
+fn outbox_config(
+    get: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> Option<OutboxConfig> {
+    let enabled = parse_or(
+        errors,
+        "OUTREACH_OUTBOX_WORKER",
+        get("OUTREACH_OUTBOX_WORKER"),
+        "on",
+        |v| match v.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => Ok(true),
+            "off" | "false" | "0" => Ok(false),
+            _ => Err("expected on or off".into()),
+        },
+    );
+    let seconds = |errors: &mut Vec<String>,
+                   name: &str,
+                   default: &str,
+                   range: std::ops::RangeInclusive<u64>| {
+        parse_or(errors, name, get(name), default, |v| match v.parse::<u64>() {
+            Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+            _ => Err(format!(
+                "expected a whole number of seconds between {} and {}",
+                range.start(),
+                range.end()
+            )),
+        })
+    };
+    let lease = seconds(errors, "OUTREACH_SENDER_LEASE_SECS", "60", 2..=3600);
+    let ambiguous_check_delay = seconds(errors, "OUTREACH_AMBIGUOUS_CHECK_SECS", "60", 0..=3600);
+    Some(OutboxConfig {
+        enabled: enabled?,
+        lease: lease?,
+        ambiguous_check_delay: ambiguous_check_delay?,
+    })
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigErrors> {
@@ -164,13 +214,16 @@ impl Config {
             },
         );
 
-        match (site_addr, base_url, google, sync_interval, sandbox_reply_delay) {
+        let outbox = outbox_config(&get, &mut errors);
+
+        match (site_addr, base_url, google, sync_interval, sandbox_reply_delay, outbox) {
             (
                 Some(site_addr),
                 Some(base_url),
                 Some(google),
                 Some(sync_interval),
                 Some(sandbox_reply_delay),
+                Some(outbox),
             ) if errors.is_empty() => Ok(Config {
                 site_addr,
                 database_url,
@@ -180,6 +233,7 @@ impl Config {
                 google,
                 sync_interval,
                 sandbox_reply_delay,
+                outbox,
             }),
             _ => Err(ConfigErrors(errors)),
         }

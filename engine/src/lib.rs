@@ -37,6 +37,8 @@ pub mod google;
 #[cfg(feature = "server")]
 pub mod mime;
 #[cfg(feature = "server")]
+pub mod outbox;
+#[cfg(feature = "server")]
 pub mod sandbox;
 #[cfg(feature = "server")]
 pub mod scheduling;

@@ -9,6 +9,7 @@ use app::state::AppState;
 use axum::Router;
 use engine::config::Config;
 use engine::google::Google;
+use engine::outbox::worker::{Worker, WorkerSettings};
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -18,6 +19,8 @@ use crate::http;
 
 /// How often Gmail quota units recorded in memory are written to PostgreSQL.
 const QUOTA_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long shutdown waits for in-flight sends to be recorded.
+const WORKER_STOP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub struct Application {
     listener: TcpListener,
@@ -92,12 +95,31 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let Self { listener, router, database, state } = self;
+        let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        let worker = state.config.outbox.enabled.then(|| {
+            let worker = Worker::new(
+                state.pool.clone(),
+                state.secret_key.clone(),
+                state.google.clone(),
+                state.config.base_url.clone(),
+                WorkerSettings::from_config(&state.config.outbox),
+            );
+            tokio::spawn(worker.run(worker_stopped))
+        });
         tracing::info!(address = %state.config.base_url, "Outreach is ready");
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP")?;
         tracing::info!("shutting down");
+        let _ = stop_worker.send(true);
+        if let Some(worker) = worker
+            && tokio::time::timeout(WORKER_STOP_TIMEOUT, worker).await.is_err()
+        {
+            tracing::warn!(
+                "the outbox worker did not stop in time; its attempts will be checked at the next start"
+            );
+        }
         if let Err(error) = state.google.quota.flush().await {
             tracing::warn!(%error, "could not record the last Gmail quota units");
         }

@@ -6,6 +6,7 @@ mod campaigns;
 pub mod error;
 pub mod extract;
 mod me;
+mod outbox;
 mod senders;
 mod suppressions;
 
@@ -57,6 +58,8 @@ pub fn router() -> axum::Router<AppState> {
         .routes(utoipa_axum::routes!(suppressions::import_suppressions))
         .routes(utoipa_axum::routes!(suppressions::export_suppressions))
         .merge(senders::router())
+        .routes(utoipa_axum::routes!(outbox::list_outbox))
+        .routes(utoipa_axum::routes!(outbox::get_outbox_message))
         .merge(campaigns::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();

@@ -129,6 +129,9 @@ pub async fn import_csv(
     )
     .execute(&mut *tx)
     .await?;
+    if matches!(status, CampaignStatus::Running | CampaignStatus::Paused) {
+        crate::outbox::plan_first_steps(&mut tx, team_id, campaign_id, chrono::Utc::now()).await?;
+    }
     tx.commit().await?;
     Ok(LeadImportReport {
         imported,

@@ -54,6 +54,19 @@ pub async fn update(
             status.as_str()
         )));
     }
+    if let Some(steps) = &patch.steps {
+        let frozen = crate::outbox::highest_step_in_flight(&mut tx, id).await?;
+        let current = steps_in(&mut tx, team_id, id).await?;
+        let frozen = usize::try_from(frozen).unwrap_or(0);
+        if steps.len() < frozen || current.get(..frozen) != steps.get(..frozen) {
+            return Err(Error::invalid(
+                "steps",
+                format!(
+                    "steps 1 to {frozen} have already been sent to leads and cannot change; edit the later steps"
+                ),
+            ));
+        }
+    }
     apply(&mut tx, team_id, id, &patch).await?;
     tx.commit().await?;
     get(pool, team_id, id).await
@@ -243,6 +256,11 @@ pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Campaign> {
 }
 
 pub async fn steps(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Vec<Step>> {
+    let mut conn = pool.acquire().await?;
+    steps_in(&mut conn, team_id, id).await
+}
+
+async fn steps_in(conn: &mut PgConnection, team_id: Uuid, id: Uuid) -> Result<Vec<Step>> {
     Ok(sqlx::query_as!(
         Step,
         r#"SELECT subject, body, html_body AS html, delay_days FROM campaign_steps
@@ -250,7 +268,7 @@ pub async fn steps(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Vec<Step>> 
         team_id,
         id
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
@@ -278,7 +296,45 @@ async fn stats(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<CampaignStats> 
         };
         *slot += row.count;
     }
+    let outbox = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE status IN ('scheduled', 'pending')) AS "scheduled!",
+                  count(*) FILTER (WHERE status = 'sent') AS "sent!",
+                  count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '24 hours') AS "sent_today!"
+           FROM outbox_messages WHERE team_id = $1 AND campaign_id = $2"#,
+        team_id,
+        id
+    )
+    .fetch_one(pool)
+    .await?;
+    stats.scheduled = outbox.scheduled;
+    stats.sent = outbox.sent;
+    stats.sent_today = outbox.sent_today;
+    stats.allowance_today = allowance_today(pool, team_id, id).await?;
     Ok(stats)
+}
+
+/// How many more messages the campaign's accounts may send in the current rolling 24 hours
+/// (their caps are shared with the team's other campaigns).
+async fn allowance_today(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<i64> {
+    let accounts = sqlx::query!(
+        r#"SELECT s.kind, s.daily_cap,
+                  (SELECT count(*) FROM sends d WHERE d.sender_id = s.id AND d.sent_at > now() - interval '24 hours') AS "sent!"
+           FROM campaign_senders cs JOIN sender_accounts s ON s.id = cs.sender_account_id
+           WHERE cs.team_id = $1 AND cs.campaign_id = $2 AND s.status <> 'disconnected'"#,
+        team_id,
+        id
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let kind = crate::senders::SenderKind::parse(&account.kind)
+                .unwrap_or(crate::senders::SenderKind::Gmail);
+            let cap = account.daily_cap.map_or(i64::from(kind.default_cap()), i64::from);
+            (cap - account.sent).max(0)
+        })
+        .sum())
 }
 
 /// The team's campaigns, newest first.
@@ -360,6 +416,15 @@ async fn transition(
     )
     .execute(&mut *tx)
     .await?;
+    match to {
+        CampaignStatus::Running => {
+            crate::outbox::plan_first_steps(&mut tx, team_id, id, chrono::Utc::now()).await?;
+        }
+        CampaignStatus::Cancelled => {
+            crate::outbox::cancel_unsent(&mut tx, team_id, id).await?;
+        }
+        _ => {}
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -46,6 +46,19 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where one planned email is (PRODUCT.md, "outbox message").
+    OutboxStatus {
+        Scheduled => "scheduled",
+        Pending => "pending",
+        Sending => "sending",
+        Ambiguous => "ambiguous",
+        Sent => "sent",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
     /// Where a lead is in its campaign.
     LeadStatus {
         Pending => "pending",
@@ -320,4 +333,28 @@ impl crate::template::FieldLookup for Lead {
             _ => self.fields.get(name).map(String::as_str),
         }
     }
+}
+
+/// One planned email (lead × step) and everything about its delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub lead_id: Uuid,
+    pub lead_email: String,
+    /// From 1.
+    pub step: i32,
+    pub sender_id: Option<Uuid>,
+    pub status: OutboxStatus,
+    /// When it is due (scheduled), the next try (pending) or the next mailbox check (ambiguous).
+    pub send_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// Our Message-ID, fixed before the first attempt.
+    pub message_id: Option<String>,
+    pub subject: Option<String>,
+    pub gmail_message_id: Option<String>,
+    pub gmail_thread_id: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
 }

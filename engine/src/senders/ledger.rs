@@ -11,20 +11,23 @@ use crate::error::{Error, Result};
 use crate::scheduling::RollingCap;
 use crate::scheduling::rolling_cap::WINDOW;
 
-/// Records that Gmail accepted a message from the account at `sent_at`. The outbox calls this
-/// in the transaction that marks the message sent.
+/// Records a send from the account at `sent_at`. The outbox records it when it claims a
+/// message (a reservation: the attempt may reach Gmail) with the message's id, and releases it
+/// with [`release_send`] when the attempt certainly did not.
 pub async fn record_send(
     executor: impl PgExecutor<'_>,
     team_id: Uuid,
     sender_id: Uuid,
     sent_at: DateTime<Utc>,
+    outbox_message_id: Option<Uuid>,
 ) -> Result<()> {
     sqlx::query!(
-        "INSERT INTO sends (team_id, sender_id, sent_at)
-         SELECT team_id, id, $3 FROM sender_accounts WHERE team_id = $1 AND id = $2",
+        "INSERT INTO sends (team_id, sender_id, sent_at, outbox_message_id)
+         SELECT team_id, id, $3, $4 FROM sender_accounts WHERE team_id = $1 AND id = $2",
         team_id,
         sender_id,
-        sent_at
+        sent_at,
+        outbox_message_id
     )
     .execute(executor)
     .await
@@ -32,6 +35,14 @@ pub async fn record_send(
     .and_then(|done| {
         if done.rows_affected() == 1 { Ok(()) } else { Err(Error::NotFound("sender account")) }
     })
+}
+
+/// Frees the cap slot an outbox message's attempt reserved (it certainly did not send).
+pub async fn release_send(executor: impl PgExecutor<'_>, outbox_message_id: Uuid) -> Result<()> {
+    sqlx::query!("DELETE FROM sends WHERE outbox_message_id = $1", outbox_message_id)
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// Messages sent from the account in the 24 hours before `now`.

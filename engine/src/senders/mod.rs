@@ -35,7 +35,7 @@ mod tokens;
 #[cfg(feature = "server")]
 pub use connect::{ConnectFailure, Connected, STATE_LIFETIME, begin_connect, complete_connect};
 #[cfg(feature = "server")]
-pub use ledger::{SendAllowance, record_send, send_allowance, sent_last_24h};
+pub use ledger::{SendAllowance, record_send, release_send, send_allowance, sent_last_24h};
 #[cfg(feature = "server")]
 pub use quota::QuotaMeters;
 #[cfg(feature = "server")]

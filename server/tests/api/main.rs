@@ -5,6 +5,7 @@ mod sender_helpers;
 
 mod auth;
 mod campaigns;
+mod outbox;
 mod rest;
 mod sandbox;
 mod senders;

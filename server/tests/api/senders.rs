@@ -437,9 +437,9 @@ async fn the_sends_ledger_gives_the_rolling_24_hour_count_and_the_allowance() {
     let ada = app.connect_mailbox(ADA).await;
     let now = Utc::now();
     let pool = &app.db.pool;
-    engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(25)).await.unwrap();
-    engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(3)).await.unwrap();
-    engine::senders::record_send(pool, team, ada, now - TimeDelta::minutes(1)).await.unwrap();
+    engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(25), None).await.unwrap();
+    engine::senders::record_send(pool, team, ada, now - TimeDelta::hours(3), None).await.unwrap();
+    engine::senders::record_send(pool, team, ada, now - TimeDelta::minutes(1), None).await.unwrap();
     let (_, list) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
     assert_eq!(find(&list, ADA)["sent_last_24h"], 2);
 
@@ -468,7 +468,7 @@ async fn the_sends_ledger_gives_the_rolling_24_hour_count_and_the_allowance() {
     assert_eq!(find(&list, ADA)["status"], "paused_until");
     assert!(find(&list, ADA)["paused_until"].is_string());
 
-    let stranger = engine::senders::record_send(pool, Uuid::new_v4(), ada, now).await;
+    let stranger = engine::senders::record_send(pool, Uuid::new_v4(), ada, now, None).await;
     assert!(matches!(stranger, Err(engine::Error::NotFound(_))), "team-scoped");
 }
 
