@@ -28,8 +28,8 @@ use crate::components::ui::SandboxBanner;
 use crate::pages::sandbox::{SandboxMailboxPage, SandboxMessagePage, SandboxPage};
 use crate::pages::{
     campaigns::CampaignsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
-    senders::SendersPage, settings::SettingsPage, setup::SetupPage, suppressions::SuppressionsPage,
-    team::TeamPage,
+    outbox::OutboxPage, senders::SendersPage, settings::SettingsPage, setup::SetupPage,
+    suppressions::SuppressionsPage, team::TeamPage,
 };
 
 /// The HTML document around the app (server side only).
@@ -75,6 +75,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("campaigns") view=CampaignsPage/>
+                    <Route path=path!("outbox") view=OutboxPage/>
                     <Route path=path!("senders") view=SendersPage/>
                     <Route path=path!("sandbox") view=SandboxPage/>
                     <Route path=path!("sandbox/mailboxes/:address") view=SandboxMailboxPage/>

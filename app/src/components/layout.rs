@@ -8,7 +8,7 @@ use crate::auth::{SessionInfo, SignOut, get_session_info};
 /// The signed-in visitor, loaded once per shell and shared with the pages below it.
 pub type SessionResource = Resource<Result<SessionInfo, crate::error::AppError>>;
 
-const NAV: [(&str, &str, &str); 5] = [
+const NAV: [(&str, &str, &str); 6] = [
     (
         "/",
         "Dashboard",
@@ -18,6 +18,11 @@ const NAV: [(&str, &str, &str); 5] = [
         "/campaigns",
         "Campaigns",
         "M6 12 3.269 3.125A59.769 59.769 0 0 1 21.485 12 59.768 59.768 0 0 1 3.27 20.875L5.999 12Zm0 0h7.5",
+    ),
+    (
+        "/outbox",
+        "Outbox",
+        "M2.25 13.5h3.86a2.25 2.25 0 0 1 2.012 1.244l.256.512a2.25 2.25 0 0 0 2.013 1.244h3.218a2.25 2.25 0 0 0 2.013-1.244l.256-.512a2.25 2.25 0 0 1 2.013-1.244h3.859M2.25 13.5V18a2.25 2.25 0 0 0 2.25 2.25h15A2.25 2.25 0 0 0 21.75 18v-4.5M2.25 13.5l2.742-8.25A2.25 2.25 0 0 1 7.125 3.75h9.75a2.25 2.25 0 0 1 2.133 1.5l2.742 8.25",
     ),
     (
         "/senders",

@@ -4,6 +4,7 @@ pub mod campaigns;
 pub mod dashboard;
 pub mod login;
 pub mod not_found;
+pub mod outbox;
 pub mod sandbox;
 pub mod senders;
 pub mod settings;

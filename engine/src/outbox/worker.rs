@@ -265,26 +265,23 @@ impl Worker {
         let now = self.now();
         let expires = now + TimeDelta::from_std(self.settings.lease).map_err(Error::internal)?;
         let mut tx = self.pool.begin().await?;
-        let current = sqlx::query!(
-            "SELECT owner, expires_at FROM sender_leases WHERE sender_id = $1 FOR UPDATE",
-            sender_id
+        // One statement, so two instances racing for a free or expired lease cannot both win:
+        // the loser's conditional update sees the winner's row and changes nothing.
+        let taken = sqlx::query!(
+            r#"WITH previous AS (SELECT owner FROM sender_leases WHERE sender_id = $1)
+               INSERT INTO sender_leases (sender_id, owner, expires_at) VALUES ($1, $2, $3)
+               ON CONFLICT (sender_id) DO UPDATE SET owner = $2, expires_at = $3
+                   WHERE sender_leases.owner = $2 OR sender_leases.expires_at <= $4
+               RETURNING (SELECT owner FROM previous) AS previous_owner"#,
+            sender_id,
+            self.owner,
+            expires,
+            now
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let taking_over = match &current {
-            Some(lease) if lease.owner == self.owner => false,
-            Some(lease) if lease.expires_at > now => return Ok(false),
-            _ => true,
-        };
-        sqlx::query!(
-            "INSERT INTO sender_leases (sender_id, owner, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (sender_id) DO UPDATE SET owner = $2, expires_at = $3",
-            sender_id,
-            self.owner,
-            expires
-        )
-        .execute(&mut *tx)
-        .await?;
+        let Some(taken) = taken else { return Ok(false) };
+        let taking_over = taken.previous_owner != Some(self.owner);
         if taking_over {
             let check_at = now
                 + TimeDelta::from_std(self.settings.ambiguous_check_delay)
