@@ -27,8 +27,14 @@ use crate::components::layout::AppShell;
 use crate::components::ui::SandboxBanner;
 use crate::pages::sandbox::{SandboxMailboxPage, SandboxMessagePage, SandboxPage};
 use crate::pages::{
-    campaigns::CampaignsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
-    senders::SendersPage, settings::SettingsPage, setup::SetupPage, suppressions::SuppressionsPage,
+    campaigns::{CampaignPage, CampaignsPage},
+    dashboard::DashboardPage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    senders::SendersPage,
+    settings::SettingsPage,
+    setup::SetupPage,
+    suppressions::SuppressionsPage,
     team::TeamPage,
 };
 
@@ -75,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("campaigns") view=CampaignsPage/>
+                    <Route path=path!("campaigns/:id") view=CampaignPage/>
                     <Route path=path!("senders") view=SendersPage/>
                     <Route path=path!("sandbox") view=SandboxPage/>
                     <Route path=path!("sandbox/mailboxes/:address") view=SandboxMailboxPage/>

@@ -94,10 +94,11 @@ pub async fn get_team(pool: &PgPool, team_id: Uuid) -> Result<Team> {
 
 /// The team's choice for addresses already in another running campaign.
 pub async fn leads_in_other_campaigns(pool: &PgPool, team_id: Uuid) -> Result<OtherCampaignLeads> {
-    let text = sqlx::query_scalar!("SELECT leads_in_other_campaigns FROM teams WHERE id = $1", team_id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or(Error::NotFound("team"))?;
+    let text =
+        sqlx::query_scalar!("SELECT leads_in_other_campaigns FROM teams WHERE id = $1", team_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(Error::NotFound("team"))?;
     OtherCampaignLeads::parse(&text)
         .ok_or_else(|| Error::Internal(format!("unknown leads_in_other_campaigns value '{text}'")))
 }
