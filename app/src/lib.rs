@@ -3,6 +3,9 @@
 //! Compiled twice: with `ssr` into the server binary (rendering, server functions, REST),
 //! with `hydrate` into the WASM bundle that makes the rendered pages interactive.
 
+// Deeply nested views (the campaign pages) need more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod components;
 pub mod error;

@@ -63,6 +63,7 @@ pub fn CampaignPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok()));
     let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "leads".into()));
     let changed = CampaignChanged(RwSignal::new(0));
+    let hydrated = super::hydration_marker();
     provide_context(changed);
     let change = ServerAction::<ChangeCampaignStatus>::new();
     let campaign = Resource::new(
@@ -93,7 +94,7 @@ pub fn CampaignPage() -> impl IntoView {
                 "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700"
             };
             view! {
-                <nav aria-label="Campaign sections" class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
+                <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
                     {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders")].into_iter().map(|(name, label)| view! {
                         <a href=link(name)
                             aria-current=move || (tab.get() == name).then_some("page")

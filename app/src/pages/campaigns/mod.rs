@@ -42,6 +42,14 @@ pub async fn create_campaign(name: String) -> Result<Uuid, AppError> {
     Ok(campaign.id)
 }
 
+/// True once the page runs in the browser (effects never run on the server); rendered as
+/// `data-hydrated` so the browser tests wait for interactivity instead of sleeping.
+pub(crate) fn hydration_marker() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
 pub(crate) fn status_tone(status: CampaignStatus) -> Tone {
     match status {
         CampaignStatus::Draft => Tone::Neutral,
@@ -62,6 +70,7 @@ pub fn CampaignsPage() -> impl IntoView {
         }
     });
     let list = Resource::new(move || create.version().get(), |_| list_campaigns());
+    let hydrated = hydration_marker();
     let error = action_error(create);
     view! {
         <PageHeader title="Campaigns" subtitle="Leads, steps and schedules."/>
@@ -79,7 +88,7 @@ pub fn CampaignsPage() -> impl IntoView {
                 </Transition>
             </div>
             <Card title="New campaign" description="It starts as a draft: nothing is sent until you start it.">
-                <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form">
+                <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form" attr:data-hydrated=move || hydrated.get().to_string()>
                     <FormError error/>
                     <TextField label="Campaign name" name="name" placeholder="Q4 outreach to agencies" required=true
                         error=field_error(error, "name")/>

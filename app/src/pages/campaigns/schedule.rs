@@ -192,7 +192,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
         view! {
             <div class="space-y-1">
                 <label for=format!("field-{field}") class="block text-sm font-medium text-slate-700">{label}</label>
-                <input id=format!("field-{field}") type="number" min=min max=max prop:value=move || value.get()
+                <input id=format!("field-{field}") type="number" min=min max=max value=value.get_untracked() prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))
                     class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                 {field_error(field)}
@@ -207,7 +207,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
                 <div class="space-y-4">
                     <div class="space-y-1">
                         <label for="field-timezone" class="block text-sm font-medium text-slate-700">"Time zone"</label>
-                        <input id="field-timezone" type="text" list="timezones" prop:value=move || timezone.get()
+                        <input id="field-timezone" type="text" list="timezones" value=timezone.get_untracked() prop:value=move || timezone.get()
                             on:input=move |ev| timezone.set(event_target_value(&ev))
                             class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                         <datalist id="timezones">
@@ -254,7 +254,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
                     </label>
                     <div class="space-y-1">
                         <label for="field-bounce" class="block text-sm font-medium text-slate-700">"Pause when the bounce rate passes (%)"</label>
-                        <input id="field-bounce" type="text" inputmode="decimal" prop:value=move || bounce_percent.get()
+                        <input id="field-bounce" type="text" inputmode="decimal" value=bounce_percent.get_untracked() prop:value=move || bounce_percent.get()
                             on:input=move |ev| bounce_percent.set(event_target_value(&ev))
                             class="block w-32 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                         <p class="text-xs text-slate-500">"Checked after 20 sends."</p>

@@ -249,7 +249,7 @@ fn StepEditor(
                     view! {
                         <div class="space-y-1">
                             <label for=ids("subject") class="block text-sm font-medium text-slate-700">"Subject"</label>
-                            <input id=ids("subject") type="text" prop:value=move || draft.subject.get()
+                            <input id=ids("subject") type="text" value=draft.subject.get_untracked() prop:value=move || draft.subject.get()
                                 on:input=move |ev| draft.subject.set(event_target_value(&ev))
                                 class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                             <FieldProblems problems=Signal::derive(move || server_error("subject").into_iter().chain(problems(draft.subject)).collect())/>
