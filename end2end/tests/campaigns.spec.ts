@@ -5,7 +5,7 @@ import { expect, test } from '@playwright/test';
 import { signInAsAdmin } from './support';
 
 const csv = [
-  'Mail;Vorname;Firma;Rolle',
+  'Contact;Name;Org;Rolle',
   'ann@example.com;Ann;Acme;CTO',
   'bob@example.com;Bob;Bobco;',
   'ANN@example.com;Annie;Acme;CTO',
@@ -38,10 +38,13 @@ test('a campaign is created, filled with leads and steps, previewed and schedule
   const mapping = page.getByTestId('mapping-table');
   await expect(mapping).toBeVisible();
   await expect(page.getByText('separated by semicolon')).toBeVisible();
-  await expect(mapping.getByLabel('Mail')).toHaveValue('email');
-  await expect(mapping.getByLabel('Vorname')).toHaveValue('custom');
-  await mapping.getByLabel('Vorname').selectOption('first_name');
-  await mapping.getByLabel('Firma').selectOption('company');
+  // No column is recognizably the address: the person picks it, and the names.
+  await expect(mapping.getByLabel('Contact')).toHaveValue('custom');
+  await expect(page.getByText('Choose which column holds the email address.')).toBeVisible();
+  await mapping.getByLabel('Contact').selectOption('email');
+  await expect(page.getByText('Choose which column holds the email address.')).toHaveCount(0);
+  await mapping.getByLabel('Name').selectOption('first_name');
+  await mapping.getByLabel('Org').selectOption('company');
   await expect(mapping.getByLabel('Rolle')).toHaveValue('custom');
   await expect(mapping).toContainText('not-an-address');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -106,7 +109,7 @@ test('a campaign is created, filled with leads and steps, previewed and schedule
   await page.getByLabel('Pause when the bounce rate passes (%)').fill('3');
   await page.getByLabel('End hour (1–24)').fill('5');
   await page.getByRole('button', { name: 'Save schedule' }).click();
-  await expect(page.getByTestId('schedule-form').getByRole('alert')).toBeVisible();
+  await expect(page.getByTestId('schedule-form').getByRole('alert')).toContainText('after the start hour');
   await page.getByLabel('End hour (1–24)').fill('18');
   await page.getByRole('button', { name: 'Save schedule' }).click();
   await expect(page.getByText('Schedule saved.')).toBeVisible();

@@ -130,43 +130,13 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
     });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let number = |signal: RwSignal<String>, field: &str| {
-            signal.get_untracked().trim().parse::<i32>().map_err(|_| AppError::Invalid {
-                field: Some(field.into()),
-                message: "enter a whole number".into(),
-            })
-        };
-        let built = (|| {
-            let percent =
-                bounce_percent.get_untracked().trim().trim_end_matches('%').replace(',', ".");
-            let percent =
-                percent.parse::<f64>().ok().filter(|p| p.is_finite()).ok_or_else(|| {
-                    AppError::Invalid {
-                        field: Some("settings.bounce_pause_threshold".into()),
-                        message: "enter a percentage, e.g. 5".into(),
-                    }
-                })?;
-            Ok::<_, AppError>(SaveSchedule {
-                id,
-                sender_ids: chosen.get_untracked(),
-                schedule: Schedule {
-                    timezone: timezone.get_untracked().trim().to_string(),
-                    days: DAYS
-                        .iter()
-                        .map(|(d, _)| d.to_string())
-                        .filter(|d| days.read_untracked().contains(d))
-                        .collect(),
-                    start_hour: number(start_hour, "schedule.start_hour")?,
-                    end_hour: number(end_hour, "schedule.end_hour")?,
-                    min_gap_seconds: number(min_gap, "schedule.min_gap_seconds")?,
-                    max_gap_seconds: number(max_gap, "schedule.max_gap_seconds")?,
-                },
-                settings: CampaignSettings {
-                    stop_on_auto_reply: stop_on_auto_reply.get_untracked(),
-                    bounce_pause_threshold: percent / 100.0,
-                },
-            })
-        })();
+        let built = build_input(
+            id,
+            ScheduleInputs { timezone, days, start_hour, end_hour, min_gap, max_gap },
+            stop_on_auto_reply.get_untracked(),
+            &bounce_percent.get_untracked(),
+            chosen.get_untracked(),
+        );
         match built {
             Ok(input) => {
                 local_error.set(None);
@@ -177,10 +147,14 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
     };
     let field_error = move |field: &'static str| {
         move || {
-            error.get().and_then(|e| e.for_field(field)).map(|m| {
-                view! {
-                    <p role="alert" class="text-xs text-rose-600">{m}</p>
-                }
+            error.get().and_then(|e| e.for_field(field)).map(|message| {
+                // The engine speaks of a rate (0–1); this form asks for a percentage.
+                let message = if field == "settings.bounce_pause_threshold" {
+                    "enter a percentage above 0 and at most 100".to_string()
+                } else {
+                    message
+                };
+                view! { <p role="alert" class="text-xs text-rose-600">{message}</p> }
             })
         }
     };
@@ -298,6 +272,54 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
             </div>
         </form>
     }
+}
+
+/// The text the schedule fields hold.
+#[derive(Clone, Copy)]
+struct ScheduleInputs {
+    timezone: RwSignal<String>,
+    days: RwSignal<Vec<String>>,
+    start_hour: RwSignal<String>,
+    end_hour: RwSignal<String>,
+    min_gap: RwSignal<String>,
+    max_gap: RwSignal<String>,
+}
+
+/// The save request, or the first field the browser can already tell is wrong.
+fn build_input(
+    id: Uuid,
+    inputs: ScheduleInputs,
+    stop_on_auto_reply: bool,
+    bounce_percent: &str,
+    sender_ids: Vec<Uuid>,
+) -> Result<SaveSchedule, AppError> {
+    let number = |signal: RwSignal<String>, field: &str| {
+        signal.get_untracked().trim().parse::<i32>().map_err(|_| AppError::Invalid {
+            field: Some(field.into()),
+            message: "enter a whole number".into(),
+        })
+    };
+    let percent = bounce_percent.trim().trim_end_matches('%').replace(',', ".");
+    let percent = percent.parse::<f64>().ok().filter(|p| p.is_finite()).ok_or_else(|| {
+        AppError::Invalid {
+            field: Some("settings.bounce_pause_threshold".into()),
+            message: "enter a percentage, e.g. 5".into(),
+        }
+    })?;
+    let chosen_days = inputs.days.get_untracked();
+    Ok(SaveSchedule {
+        id,
+        sender_ids,
+        schedule: Schedule {
+            timezone: inputs.timezone.get_untracked().trim().to_string(),
+            days: DAYS.iter().map(|(d, _)| d.to_string()).filter(|d| chosen_days.contains(d)).collect(),
+            start_hour: number(inputs.start_hour, "schedule.start_hour")?,
+            end_hour: number(inputs.end_hour, "schedule.end_hour")?,
+            min_gap_seconds: number(inputs.min_gap, "schedule.min_gap_seconds")?,
+            max_gap_seconds: number(inputs.max_gap, "schedule.max_gap_seconds")?,
+        },
+        settings: CampaignSettings { stop_on_auto_reply, bounce_pause_threshold: percent / 100.0 },
+    })
 }
 
 /// 0.05 → "5", 0.025 → "2.5".

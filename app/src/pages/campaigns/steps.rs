@@ -371,7 +371,7 @@ fn PreviewPanel(
                         <button type="button" disabled=move || position.get() == 0
                             on:click=move |_| position.update(|p| *p = p.saturating_sub(1))
                             class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Previous lead"</button>
-                        <button type="button" disabled=move || position.get() + 1 >= total()
+                        <button type="button" disabled=move || { position.get() + 1 >= total() }
                             on:click=move |_| position.update(|p| *p += 1)
                             class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Next lead"</button>
                     </div>
