@@ -284,7 +284,7 @@ pub async fn start_campaign(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>, ApiError> {
     match campaigns::start(&state.pool, user.team_id, id).await? {
-        StartOutcome::Started(campaign) => Ok(Json(campaign)),
+        StartOutcome::Started(campaign) => Ok(Json(*campaign)),
         StartOutcome::Refused(report) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "lint_failed",

@@ -299,7 +299,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<Vec<CampaignSummary>> 
 /// What a start request came to.
 #[derive(Debug)]
 pub enum StartOutcome {
-    Started(Campaign),
+    Started(Box<Campaign>),
     /// The lint found errors; nothing changed.
     Refused(LintReport),
 }
@@ -311,7 +311,7 @@ pub async fn start(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<StartOutcom
         return Ok(StartOutcome::Refused(report));
     }
     transition(pool, team_id, id, &[CampaignStatus::Draft], CampaignStatus::Running).await?;
-    Ok(StartOutcome::Started(get(pool, team_id, id).await?))
+    Ok(StartOutcome::Started(Box::new(get(pool, team_id, id).await?)))
 }
 
 pub async fn pause(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Campaign> {
