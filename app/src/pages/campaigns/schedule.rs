@@ -300,19 +300,22 @@ fn build_input(
         })
     };
     let percent = bounce_percent.trim().trim_end_matches('%').replace(',', ".");
-    let percent = percent.parse::<f64>().ok().filter(|p| p.is_finite()).ok_or_else(|| {
-        AppError::Invalid {
+    let percent =
+        percent.parse::<f64>().ok().filter(|p| p.is_finite()).ok_or_else(|| AppError::Invalid {
             field: Some("settings.bounce_pause_threshold".into()),
             message: "enter a percentage, e.g. 5".into(),
-        }
-    })?;
+        })?;
     let chosen_days = inputs.days.get_untracked();
     Ok(SaveSchedule {
         id,
         sender_ids,
         schedule: Schedule {
             timezone: inputs.timezone.get_untracked().trim().to_string(),
-            days: DAYS.iter().map(|(d, _)| d.to_string()).filter(|d| chosen_days.contains(d)).collect(),
+            days: DAYS
+                .iter()
+                .map(|(d, _)| d.to_string())
+                .filter(|d| chosen_days.contains(d))
+                .collect(),
             start_hour: number(inputs.start_hour, "schedule.start_hour")?,
             end_hour: number(inputs.end_hour, "schedule.end_hour")?,
             min_gap_seconds: number(inputs.min_gap, "schedule.min_gap_seconds")?,
