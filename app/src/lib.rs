@@ -3,6 +3,9 @@
 //! Compiled twice: with `ssr` into the server binary (rendering, server functions, REST),
 //! with `hydrate` into the WASM bundle that makes the rendered pages interactive.
 
+// Deeply nested views (the campaign pages) need more than the default 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod components;
 pub mod error;
@@ -27,9 +30,16 @@ use crate::components::layout::AppShell;
 use crate::components::ui::SandboxBanner;
 use crate::pages::sandbox::{SandboxMailboxPage, SandboxMessagePage, SandboxPage};
 use crate::pages::{
-    campaigns::CampaignsPage, dashboard::DashboardPage, login::LoginPage, not_found::NotFoundPage,
-    outbox::OutboxPage, senders::SendersPage, settings::SettingsPage, setup::SetupPage,
-    suppressions::SuppressionsPage, team::TeamPage,
+    campaigns::{CampaignPage, CampaignsPage},
+    dashboard::DashboardPage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    outbox::OutboxPage,
+    senders::SendersPage,
+    settings::SettingsPage,
+    setup::SetupPage,
+    suppressions::SuppressionsPage,
+    team::TeamPage,
 };
 
 /// The HTML document around the app (server side only).
@@ -75,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AppShell>
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("campaigns") view=CampaignsPage/>
+                    <Route path=path!("campaigns/:id") view=CampaignPage/>
                     <Route path=path!("outbox") view=OutboxPage/>
                     <Route path=path!("senders") view=SendersPage/>
                     <Route path=path!("sandbox") view=SandboxPage/>

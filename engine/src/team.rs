@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::auth::{Password, hash_password};
 use crate::error::{Error, Result};
-use crate::model::{Role, Team, User};
+use crate::model::{OtherCampaignLeads, Role, Team, User};
 
 /// What first-run setup (and `outreach user create` for a new team) needs.
 #[derive(Debug, Clone)]
@@ -90,6 +90,36 @@ pub async fn get_team(pool: &PgPool, team_id: Uuid) -> Result<Team> {
     .fetch_optional(pool)
     .await?
     .ok_or(Error::NotFound("team"))
+}
+
+/// The team's choice for addresses already in another running campaign.
+pub async fn leads_in_other_campaigns(pool: &PgPool, team_id: Uuid) -> Result<OtherCampaignLeads> {
+    let text =
+        sqlx::query_scalar!("SELECT leads_in_other_campaigns FROM teams WHERE id = $1", team_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or(Error::NotFound("team"))?;
+    OtherCampaignLeads::parse(&text)
+        .ok_or_else(|| Error::Internal(format!("unknown leads_in_other_campaigns value '{text}'")))
+}
+
+/// Changes that choice for the admin's own team; reps are refused.
+pub async fn set_leads_in_other_campaigns(
+    pool: &PgPool,
+    admin: &User,
+    policy: OtherCampaignLeads,
+) -> Result<OtherCampaignLeads> {
+    if !admin.is_admin() {
+        return Err(Error::Forbidden("only team admins can change this setting".into()));
+    }
+    sqlx::query!(
+        "UPDATE teams SET leads_in_other_campaigns = $2 WHERE id = $1",
+        admin.team_id,
+        policy.as_str()
+    )
+    .execute(pool)
+    .await?;
+    Ok(policy)
 }
 
 pub async fn update_team(pool: &PgPool, team_id: Uuid, changes: NewTeam) -> Result<Team> {

@@ -1,7 +1,7 @@
 //! `/settings`: the signed-in user's account and API tokens; admins also find the team's
 //! settings and users (`/settings/team`).
 
-use engine::model::ApiTokenInfo;
+use engine::model::{ApiTokenInfo, OtherCampaignLeads};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -40,6 +40,23 @@ pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     Ok(engine::auth::revoke_api_token(&state.pool, user.team_id, user.id, id).await?)
 }
 
+/// The team's choice for addresses already in another running campaign (admins only).
+#[server]
+pub async fn load_lead_policy() -> Result<OtherCampaignLeads, AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    Ok(engine::team::leads_in_other_campaigns(&state.pool, admin.team_id).await?)
+}
+
+#[server]
+pub async fn set_lead_policy(policy: String) -> Result<OtherCampaignLeads, AppError> {
+    let (state, admin) = crate::auth::ssr::require_admin().await?;
+    let policy = OtherCampaignLeads::parse(&policy).ok_or_else(|| AppError::Invalid {
+        field: Some("policy".into()),
+        message: "choose skip or allow".into(),
+    })?;
+    Ok(engine::team::set_leads_in_other_campaigns(&state.pool, &admin, policy).await?)
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
@@ -48,6 +65,7 @@ pub fn SettingsPage() -> impl IntoView {
         <div class="grid gap-6 lg:grid-cols-3">
             <div class="space-y-6 lg:col-span-2">
                 <ApiTokens/>
+                <LeadPolicy/>
             </div>
             <div class="space-y-6">
                 <Card title="Your account">
@@ -134,5 +152,41 @@ fn ApiTokens() -> impl IntoView {
                 })}
             </Transition>
         </Card>
+    }
+}
+
+/// Shown to admins only (the load is refused for reps, and then nothing renders).
+#[component]
+fn LeadPolicy() -> impl IntoView {
+    let set = ServerAction::<SetLeadPolicy>::new();
+    let policy = Resource::new(move || set.version().get(), |_| load_lead_policy());
+    let error = action_error(set);
+    view! {
+        <Transition fallback=|| ()>
+            {move || policy.get().and_then(Result::ok).map(|current| view! {
+                <Card title="Leads in other campaigns" description="When an imported address is already in another running or paused campaign of the team.">
+                    <ActionForm action=set attr:class="space-y-3" attr:data-testid="lead-policy-form">
+                        <FormError error/>
+                        <fieldset class="space-y-2 text-sm">
+                            <legend class="sr-only">"Addresses already in another running campaign"</legend>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="policy" value="skip" checked=current == OtherCampaignLeads::Skip/>
+                                "Skip them: nobody gets two sequences at once"
+                            </label>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name="policy" value="allow" checked=current == OtherCampaignLeads::Allow/>
+                                "Allow them: import anyway"
+                            </label>
+                        </fieldset>
+                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                            "Save"
+                        </button>
+                        {move || set.value().get().and_then(Result::ok).map(|_| view! {
+                            <p role="status" class="text-sm text-emerald-700">"Saved."</p>
+                        })}
+                    </ActionForm>
+                </Card>
+            })}
+        </Transition>
     }
 }

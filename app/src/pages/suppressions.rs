@@ -14,7 +14,7 @@ use web_sys::{FormData, HtmlFormElement};
 use crate::components::forms::{FormError, TextField, action_error, field_error};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
-use crate::format::datetime;
+use crate::format::{datetime, urlencode};
 
 #[cfg(feature = "ssr")]
 const PER_PAGE: i64 = 50;
@@ -203,17 +203,6 @@ fn reason_tone(reason: SuppressionReason) -> Tone {
         SuppressionReason::Unsubscribed => Tone::Warning,
         SuppressionReason::Manual | SuppressionReason::Imported => Tone::Neutral,
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

@@ -60,6 +60,34 @@ pub struct Team {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a lead import does with an address already in another running or paused campaign
+/// of the team (`teams.leads_in_other_campaigns`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OtherCampaignLeads {
+    /// Not imported: nobody gets two sequences at once (the default).
+    Skip,
+    /// Imported anyway.
+    Allow,
+}
+
+impl OtherCampaignLeads {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OtherCampaignLeads::Skip => "skip",
+            OtherCampaignLeads::Allow => "allow",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "skip" => Some(OtherCampaignLeads::Skip),
+            "allow" => Some(OtherCampaignLeads::Allow),
+            _ => None,
+        }
+    }
+}
+
 /// An API token as listed (the secret itself is shown only once, at creation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -4,6 +4,7 @@ mod helpers;
 mod sender_helpers;
 
 mod auth;
+mod campaign_pages;
 mod campaigns;
 mod outbox;
 mod rest;

@@ -1,0 +1,218 @@
+//! `/campaigns/:id`: the header (status, progress, start/pause/resume/cancel) and the tabs,
+//! chosen by `?tab=` so the back button walks through them.
+
+use engine::model::{Campaign, CampaignStats, CampaignStatus, LintReport, Severity};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use uuid::Uuid;
+
+use super::leads::LeadsTab;
+use super::schedule::ScheduleTab;
+use super::status_tone;
+use super::steps::StepsTab;
+use crate::components::forms::{FormError, action_error};
+use crate::components::ui::{Badge, ErrorPanel};
+use crate::error::AppError;
+use crate::format::count;
+
+#[server]
+pub async fn load_campaign(id: Uuid) -> Result<Campaign, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::campaigns::get(&state.pool, user.team_id, id).await?)
+}
+
+/// Start, pause, resume or cancel. A refused start returns the lint report that refused it.
+#[server]
+pub async fn change_campaign_status(
+    id: Uuid,
+    change: String,
+) -> Result<Option<LintReport>, AppError> {
+    use engine::campaigns::{self, StartOutcome};
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let (pool, team) = (&state.pool, user.team_id);
+    match change.as_str() {
+        "start" => match campaigns::start(pool, team, id).await? {
+            StartOutcome::Started(_) => Ok(None),
+            StartOutcome::Refused(report) => Ok(Some(report)),
+        },
+        "pause" => campaigns::pause(pool, team, id).await.map(|_| None).map_err(Into::into),
+        "resume" => campaigns::resume(pool, team, id).await.map(|_| None).map_err(Into::into),
+        "cancel" => campaigns::cancel(pool, team, id).await.map(|_| None).map_err(Into::into),
+        _ => Err(AppError::Invalid {
+            field: Some("change".into()),
+            message: "choose start, pause, resume or cancel".into(),
+        }),
+    }
+}
+
+/// Bumped by the tabs after they change the campaign, so the header's counts follow.
+#[derive(Clone, Copy)]
+pub(crate) struct CampaignChanged(pub RwSignal<u32>);
+
+impl CampaignChanged {
+    pub(crate) fn bump(self) {
+        self.0.update(|n| *n += 1);
+    }
+}
+
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok()));
+    let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "leads".into()));
+    let changed = CampaignChanged(RwSignal::new(0));
+    let hydrated = super::hydration_marker();
+    provide_context(changed);
+    let change = ServerAction::<ChangeCampaignStatus>::new();
+    let campaign = Resource::new(
+        move || (id.get(), changed.0.get(), change.version().get()),
+        |(id, ..)| async move {
+            match id {
+                Some(id) => load_campaign(id).await,
+                None => Err(AppError::NotFound("Campaign".into())),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || campaign.get().map(|result| match result {
+                Err(AppError::NotFound(_)) => view! {
+                    <ErrorPanel code="404" title="Campaign not found".to_string()
+                        message="It does not exist, or it belongs to another team.".to_string()/>
+                }.into_any(),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                Ok(campaign) => view! { <CampaignHeader campaign change/> }.into_any(),
+            })}
+        </Transition>
+        {move || id.get().map(|id| {
+            let link = move |name: &'static str| format!("/campaigns/{id}?tab={name}");
+            let tab_class = move |name: &'static str| if tab.get() == name {
+                "border-indigo-600 text-indigo-700"
+            } else {
+                "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700"
+            };
+            view! {
+                <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
+                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders")].into_iter().map(|(name, label)| view! {
+                        <a href=link(name)
+                            aria-current=move || (tab.get() == name).then_some("page")
+                            class=move || format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
+                            {label}
+                        </a>
+                    }).collect_view()}
+                </nav>
+                {move || match tab.get().as_str() {
+                    "steps" => view! { <StepsTab id/> }.into_any(),
+                    "schedule" => view! { <ScheduleTab id/> }.into_any(),
+                    _ => view! { <LeadsTab id/> }.into_any(),
+                }}
+            }
+        })}
+    }
+}
+
+#[component]
+fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>) -> impl IntoView {
+    let Campaign { id, name, status, status_reason, stats, .. } = campaign;
+    let allowed: &[(&str, &str)] = match status {
+        CampaignStatus::Draft => &[("start", "Start"), ("cancel", "Cancel")],
+        CampaignStatus::Running => &[("pause", "Pause"), ("cancel", "Cancel")],
+        CampaignStatus::Paused => &[("resume", "Resume"), ("cancel", "Cancel")],
+        CampaignStatus::Completed | CampaignStatus::Cancelled => &[],
+    };
+    let error = action_error(change);
+    let refused = move || change.value().get().and_then(Result::ok).flatten();
+    view! {
+        <Title text=name.clone()/>
+        <div class="mb-4 text-sm"><a href="/campaigns" class="text-indigo-600 hover:underline">"← All campaigns"</a></div>
+        <div class="flex flex-wrap items-start justify-between gap-4">
+            <div class="min-w-0">
+                <h1 class="flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight text-slate-900">
+                    <span class="break-words">{name}</span>
+                    <span data-testid="campaign-status"><Badge tone=status_tone(status) text=status.as_str()/></span>
+                </h1>
+                {status_reason.map(|r| view! { <p class="mt-1 text-sm text-amber-800">{r}</p> })}
+            </div>
+            <div class="flex flex-wrap gap-2">
+                {allowed.iter().map(|(value, label)| {
+                    let danger = *value == "cancel";
+                    view! {
+                        <ActionForm action=change>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="change" value=*value/>
+                            <button type="submit" disabled=move || change.pending().get()
+                                class=if danger {
+                                    "rounded-md bg-white px-3 py-2 text-sm font-semibold text-rose-700 ring-1 ring-rose-200 hover:bg-rose-50 disabled:opacity-60"
+                                } else {
+                                    "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
+                                }>
+                                {*label}
+                            </button>
+                        </ActionForm>
+                    }
+                }).collect_view()}
+            </div>
+        </div>
+        <StatsRow stats/>
+        <div class="mt-4 space-y-3">
+            <FormError error/>
+            {move || refused().map(|report| view! {
+                <div role="alert" class="rounded-md border border-rose-200 bg-rose-50 p-4 text-sm text-rose-800" data-testid="start-refused">
+                    <p class="font-semibold">{format!("The campaign cannot start yet: {} errors to fix ({} leads affected).", report.errors, report.leads_with_problems)}</p>
+                    <ul class="mt-2 list-inside list-disc space-y-1">
+                        {report.problems.into_iter().filter(|p| p.severity == Severity::Error).take(20).map(|p| view! {
+                            <li>{problem_text(&p)}</li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// "Step 2 · jane@acme.test · first_name: …" — where a problem is, then what it is.
+pub(crate) fn problem_text(problem: &engine::model::LintProblem) -> String {
+    let mut parts = Vec::new();
+    if let Some(step) = problem.step {
+        parts.push(format!("Step {step}"));
+    }
+    if let Some(email) = &problem.lead_email {
+        parts.push(email.clone());
+    }
+    if let Some(field) = &problem.field {
+        parts.push(field.clone());
+    }
+    if parts.is_empty() {
+        problem.message.clone()
+    } else {
+        format!("{}: {}", parts.join(" · "), problem.message)
+    }
+}
+
+#[component]
+fn StatsRow(stats: CampaignStats) -> impl IntoView {
+    let items = [
+        ("Leads", stats.leads),
+        ("Not yet mailed", stats.pending),
+        ("Scheduled", stats.scheduled),
+        ("Sent", stats.sent),
+        ("Replied", stats.replied),
+        ("Auto-replied", stats.auto_replied),
+        ("Bounced", stats.bounced),
+        ("Unsubscribed", stats.unsubscribed),
+        ("Failed", stats.failed),
+        ("Sent today", stats.sent_today),
+    ];
+    view! {
+        <dl class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="campaign-stats">
+            {items.into_iter().map(|(label, n)| view! {
+                <div class="rounded-lg border border-slate-200 bg-white px-3 py-2">
+                    <dt class="text-xs text-slate-500">{label}</dt>
+                    <dd class="text-lg font-semibold tabular-nums text-slate-900">{count(n.max(0) as u64)}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
+    }
+}

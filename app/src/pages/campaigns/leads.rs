@@ -1,0 +1,503 @@
+//! The Leads tab: CSV import (check the file and its columns first, then import with the
+//! chosen mapping) and the campaign's leads with status filter, search and paging.
+
+use engine::model::{Lead, LeadImportReport, LeadStatus, Page};
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::{MultipartData, MultipartFormData};
+use uuid::Uuid;
+use web_sys::{File, FormData, HtmlInputElement};
+
+use super::detail::CampaignChanged;
+use crate::components::forms::FormError;
+use crate::components::ui::{Badge, Card, EmptyState, Tone};
+use crate::error::AppError;
+use crate::format::urlencode;
+
+/// Rows shown when checking a file.
+#[cfg(feature = "ssr")]
+const CHECK_ROWS: usize = 5;
+/// Invalid lines listed in the import report.
+const INVALID_SHOWN: usize = 50;
+
+/// What "Check file" found: how the file reads, its columns with the detected role, and
+/// the first rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsvCheck {
+    pub encoding: String,
+    pub delimiter: String,
+    pub columns: Vec<CheckedColumn>,
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckedColumn {
+    /// As written in the header.
+    pub original: String,
+    /// The merge-field name it gets as a custom field.
+    pub name: String,
+    /// `email`, `first_name`, `company`, `custom` or `ignore`.
+    pub role: String,
+}
+
+/// The role choices of the mapping table: (value, label).
+const ROLES: [(&str, &str); 5] = [
+    ("email", "Email"),
+    ("first_name", "First name"),
+    ("company", "Company"),
+    ("custom", "Custom field"),
+    ("ignore", "Ignore"),
+];
+
+#[cfg(feature = "ssr")]
+mod upload {
+    use std::collections::HashMap;
+
+    use server_fn::codec::MultipartData;
+
+    use crate::error::AppError;
+
+    /// The text fields and the `file` of a multipart upload, within the import size limit.
+    pub async fn read(data: MultipartData) -> Result<(HashMap<String, String>, Vec<u8>), AppError> {
+        let limit = usize::try_from(engine::csv_import::DEFAULT_BYTE_LIMIT).unwrap_or(usize::MAX);
+        let mut multipart =
+            data.into_inner().ok_or_else(|| AppError::Transport("no form data".into()))?;
+        let mut fields = HashMap::new();
+        let mut file = Vec::new();
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            let name = field.name().unwrap_or_default().to_string();
+            let mut bytes = Vec::new();
+            while let Ok(Some(chunk)) = field.chunk().await {
+                if bytes.len() + chunk.len() > limit {
+                    return Err(AppError::Invalid {
+                        field: Some("file".into()),
+                        message: "the file is larger than the limit of 50 MB".into(),
+                    });
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            if name == "file" {
+                file = bytes;
+            } else {
+                fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        if file.is_empty() {
+            return Err(AppError::Invalid {
+                field: Some("file".into()),
+                message: "choose a CSV file first".into(),
+            });
+        }
+        Ok((fields, file))
+    }
+
+    pub fn campaign_id(fields: &HashMap<String, String>) -> Result<uuid::Uuid, AppError> {
+        fields
+            .get("campaign_id")
+            .and_then(|id| uuid::Uuid::parse_str(id.trim()).ok())
+            .ok_or_else(|| AppError::NotFound("Campaign".into()))
+    }
+}
+
+/// Reads the header and first rows of a file without importing anything.
+#[server(input = MultipartFormData)]
+pub async fn check_leads_file(data: MultipartData) -> Result<CsvCheck, AppError> {
+    use engine::csv_import::{ColumnRole, ImportOptions, preview};
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let (fields, file) = upload::read(data).await?;
+    // The campaign must be the caller's, even though nothing is written.
+    engine::campaigns::get(&state.pool, user.team_id, upload::campaign_id(&fields)?).await?;
+    let preview = preview(&file[..], CHECK_ROWS, &ImportOptions::default())
+        .map_err(|e| AppError::Invalid { field: Some("file".into()), message: e.to_string() })?;
+    let columns = preview
+        .columns
+        .into_iter()
+        .zip(preview.mapping)
+        .map(|(column, role)| CheckedColumn {
+            original: column.original,
+            name: column.name,
+            role: match role {
+                ColumnRole::Email => "email",
+                ColumnRole::FirstName => "first_name",
+                ColumnRole::Company => "company",
+                ColumnRole::Custom(_) => "custom",
+                ColumnRole::Ignore => "ignore",
+            }
+            .to_string(),
+        })
+        .collect();
+    let delimiter = match preview.delimiter {
+        ',' => "comma".to_string(),
+        ';' => "semicolon".to_string(),
+        '\t' => "tab".to_string(),
+        '|' => "vertical bar".to_string(),
+        other => format!("'{other}'"),
+    };
+    Ok(CsvCheck {
+        encoding: preview.encoding.label().to_string(),
+        delimiter,
+        columns,
+        rows: preview.rows.into_iter().map(|row| (row.line, row.values)).collect(),
+    })
+}
+
+/// Imports the file into the campaign. The form carries `campaign_id`, `file` and optionally
+/// `mapping`: a JSON array with one role per column, e.g. `[{"role":"email"},{"role":"ignore"}]`.
+#[server(input = MultipartFormData)]
+pub async fn import_leads(data: MultipartData) -> Result<LeadImportReport, AppError> {
+    use engine::csv_import::{ColumnRole, ImportOptions};
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let (fields, file) = upload::read(data).await?;
+    let campaign_id = upload::campaign_id(&fields)?;
+    let mut options = ImportOptions::default();
+    if let Some(mapping) = fields.get("mapping").filter(|m| !m.trim().is_empty()) {
+        let roles: Vec<ColumnRole> =
+            serde_json::from_str(mapping).map_err(|e| AppError::Invalid {
+                field: Some("mapping".into()),
+                message: format!("the column mapping is not valid: {e}"),
+            })?;
+        options.mapping = roles.into_iter().enumerate().collect();
+    }
+    Ok(engine::campaigns::leads::import_csv(&state.pool, user.team_id, campaign_id, file, options)
+        .await?)
+}
+
+#[server]
+pub async fn load_leads(
+    id: Uuid,
+    status: Option<String>,
+    q: Option<String>,
+    page: i64,
+) -> Result<Page<Lead>, AppError> {
+    use engine::campaigns::leads::LeadFilter;
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(LeadStatus::parse(text).ok_or_else(|| AppError::Invalid {
+            field: Some("status".into()),
+            message: format!("'{text}' is not a lead status"),
+        })?),
+    };
+    let filter = LeadFilter { status, query: q.filter(|q| !q.trim().is_empty()) };
+    Ok(engine::campaigns::leads::list(&state.pool, user.team_id, id, &filter, page, 50).await?)
+}
+
+pub(crate) fn lead_tone(status: LeadStatus) -> Tone {
+    match status {
+        LeadStatus::Pending => Tone::Neutral,
+        LeadStatus::InSequence => Tone::Info,
+        LeadStatus::Replied | LeadStatus::Completed => Tone::Good,
+        LeadStatus::AutoReplied | LeadStatus::Unsubscribed | LeadStatus::Suppressed => {
+            Tone::Warning
+        }
+        LeadStatus::Bounced | LeadStatus::Failed => Tone::Bad,
+    }
+}
+
+type UploadAction<T> = Action<FormData, Result<T, AppError>>;
+
+#[component]
+pub fn LeadsTab(id: Uuid) -> impl IntoView {
+    let import: UploadAction<LeadImportReport> =
+        Action::new_local(|data: &FormData| import_leads(data.clone().into()));
+    view! {
+        <div class="space-y-6">
+            <ImportLeads id import/>
+            <LeadList id import_version=import.version()/>
+        </div>
+    }
+}
+
+#[component]
+fn ImportLeads(id: Uuid, import: UploadAction<LeadImportReport>) -> impl IntoView {
+    let changed = expect_context::<CampaignChanged>();
+    let file = RwSignal::new_local(None::<File>);
+    let roles = RwSignal::new(Vec::<String>::new());
+    let dragging = RwSignal::new(false);
+    let check: UploadAction<CsvCheck> =
+        Action::new_local(|data: &FormData| check_leads_file(data.clone().into()));
+    Effect::new(move |_| {
+        if let Some(Ok(checked)) = check.value().get() {
+            roles.set(checked.columns.iter().map(|c| c.role.clone()).collect());
+        }
+    });
+    Effect::new(move |previous: Option<usize>| {
+        let version = import.version().get();
+        if previous.is_some_and(|p| p != version)
+            && matches!(import.value().get_untracked(), Some(Ok(_)))
+        {
+            changed.bump();
+        }
+        version
+    });
+    let choose = move |chosen: Option<File>| {
+        check.value().set(None);
+        import.value().set(None);
+        roles.set(Vec::new());
+        file.set(chosen);
+    };
+    let form_data = move |with_mapping: bool| -> Option<FormData> {
+        let chosen = file.get_untracked()?;
+        let data = FormData::new().ok()?;
+        data.append_with_str("campaign_id", &id.to_string()).ok()?;
+        if with_mapping {
+            let columns = check.value().get_untracked().and_then(Result::ok)?.columns;
+            let mapping: Vec<serde_json::Value> = columns
+                .iter()
+                .zip(roles.get_untracked())
+                .map(|(column, role)| match role.as_str() {
+                    "custom" => serde_json::json!({ "role": "custom", "name": column.name }),
+                    other => serde_json::json!({ "role": other }),
+                })
+                .collect();
+            data.append_with_str("mapping", &serde_json::Value::Array(mapping).to_string()).ok()?;
+        }
+        data.append_with_blob_and_filename("file", &chosen, &chosen.name()).ok()?;
+        Some(data)
+    };
+    let on_check = move |_| {
+        if let Some(data) = form_data(false) {
+            import.value().set(None);
+            check.dispatch_local(data);
+        }
+    };
+    let on_import = move |_| {
+        if let Some(data) = form_data(true) {
+            import.dispatch_local(data);
+        }
+    };
+    let check_error = Signal::derive(move || check.value().get().and_then(Result::err));
+    let import_error = Signal::derive(move || import.value().get().and_then(Result::err));
+    let file_problem = move || {
+        import_error
+            .get()
+            .and_then(|e| e.for_field("file").or_else(|| e.for_field("mapping")))
+            .or_else(|| check_error.get().and_then(|e| e.for_field("file")))
+    };
+    view! {
+        <Card title="Import leads" description="A CSV file with a header line. Any separator (comma, semicolon, tab) and encoding (UTF-8, UTF-16, Windows-1252) works; one column must hold the email address. Other columns become merge fields.">
+            <div class="space-y-4" data-testid="lead-import">
+                <div
+                    class=move || format!("rounded-lg border-2 border-dashed px-4 py-8 text-center text-sm {}",
+                        if dragging.get() { "border-indigo-400 bg-indigo-50" } else { "border-slate-300 bg-slate-50" })
+                    data-testid="drop-zone"
+                    on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+                    on:dragleave=move |_| dragging.set(false)
+                    on:drop=move |ev: leptos::ev::DragEvent| {
+                        ev.prevent_default();
+                        dragging.set(false);
+                        choose(ev.data_transfer().and_then(|d| d.files()).and_then(|files| files.get(0)));
+                    }
+                >
+                    <p class="text-slate-600">"Drop a CSV file here, or"</p>
+                    <label for="lead-file" class="mt-2 inline-block cursor-pointer rounded-md bg-white px-3 py-2 font-semibold text-indigo-700 ring-1 ring-slate-300 hover:bg-slate-50">
+                        "Choose a CSV file"
+                    </label>
+                    <input id="lead-file" type="file" accept=".csv,.tsv,.txt,text/csv,text/plain" class="sr-only"
+                        on:change=move |ev| {
+                            let input: HtmlInputElement = event_target(&ev);
+                            choose(input.files().and_then(|files| files.get(0)));
+                        }/>
+                    <p class="mt-2 text-slate-700" data-testid="chosen-file">
+                        {move || file.with(|f| f.as_ref().map(|f| format!("Chosen: {} ({} KB)", f.name(), (f.size() / 1024.0).ceil())))}
+                    </p>
+                </div>
+                <div class="flex flex-wrap gap-2">
+                    <button type="button" on:click=on_check disabled=move || file.with(Option::is_none) || check.pending().get()
+                        class="rounded-md bg-slate-800 px-4 py-2 text-sm font-semibold text-white hover:bg-slate-700 disabled:opacity-50">
+                        {move || if check.pending().get() { "Checking…" } else { "Check file" }}
+                    </button>
+                </div>
+                {move || file_problem().map(|m| view! {
+                    <div role="alert" class="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700" data-testid="import-error">
+                        <span class="font-semibold">"The file was not imported: "</span>{m}
+                    </div>
+                })}
+                <FormError error=Signal::derive(move || import_error.get().or_else(|| check_error.get()))/>
+                {move || check.value().get().and_then(Result::ok).map(|checked| view! {
+                    <MappingTable checked roles/>
+                    <button type="button" on:click=on_import disabled=move || import.pending().get()
+                        class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
+                        {move || if import.pending().get() { "Importing…" } else { "Import" }}
+                    </button>
+                })}
+                {move || import.value().get().and_then(Result::ok).map(|report| view! { <ImportReport report/> })}
+            </div>
+        </Card>
+    }
+}
+
+#[component]
+fn MappingTable(checked: CsvCheck, roles: RwSignal<Vec<String>>) -> impl IntoView {
+    let CsvCheck { encoding, delimiter, columns, rows } = checked;
+    view! {
+        <p class="text-sm text-slate-600">{format!("Read as {encoding}, separated by {delimiter}. Check what each column is:")}</p>
+        <div class="overflow-x-auto rounded-lg border border-slate-200">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="mapping-table">
+                <thead class="bg-slate-50 text-left text-xs text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-3 py-2">"Line"</th>
+                        {columns.iter().enumerate().map(|(index, column)| {
+                            let select_id = format!("column-role-{index}");
+                            view! {
+                                <th scope="col" class="px-3 py-2 align-top">
+                                    <label for=select_id.clone() class="block font-semibold text-slate-800">{column.original.clone()}</label>
+                                    <select id=select_id class="mt-1 rounded-md border border-slate-300 bg-white px-2 py-1 text-xs"
+                                        on:change=move |ev| {
+                                            let value = event_target_value(&ev);
+                                            roles.update(|r| if let Some(slot) = r.get_mut(index) { *slot = value; });
+                                        }>
+                                        {ROLES.iter().map(|(value, label)| {
+                                            let label = if *value == "custom" { format!("{label} ({})", column.name) } else { (*label).to_string() };
+                                            view! {
+                                                <option value=*value selected=move || roles.read().get(index).is_some_and(|r| r == value)>{label}</option>
+                                            }
+                                        }).collect_view()}
+                                    </select>
+                                </th>
+                            }
+                        }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {rows.into_iter().map(|(line, values)| view! {
+                        <tr>
+                            <td class="px-3 py-2 text-slate-400 tabular-nums">{line}</td>
+                            {values.into_iter().map(|v| view! { <td class="max-w-48 truncate px-3 py-2">{v}</td> }).collect_view()}
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {move || (!roles.read().iter().any(|r| r == "email")).then(|| view! {
+            <p role="alert" class="text-sm text-rose-600">"Choose which column holds the email address."</p>
+        })}
+    }
+}
+
+#[component]
+fn ImportReport(report: LeadImportReport) -> impl IntoView {
+    let other = if report.skipped_in_other_campaigns {
+        "in another running campaign (skipped)"
+    } else {
+        "in another running campaign (imported anyway)"
+    };
+    let lines = [
+        (report.imported, "imported"),
+        (report.duplicates_in_file, "duplicates in the file"),
+        (report.already_in_campaign, "already in this campaign"),
+        (report.in_other_campaigns, other),
+        (report.suppressed, "on the suppression list (skipped)"),
+        (report.invalid.len() as u64, "invalid lines"),
+    ];
+    let hidden = report.invalid.len().saturating_sub(INVALID_SHOWN);
+    view! {
+        <div role="status" class="rounded-lg bg-slate-50 p-4 text-sm" data-testid="lead-import-report">
+            <p class="font-semibold text-slate-900">"Import finished"</p>
+            <ul class="mt-2 grid gap-1 sm:grid-cols-2">
+                {lines.into_iter().map(|(n, label)| view! {
+                    <li><span class="font-semibold tabular-nums">{n}</span>" "{label}</li>
+                }).collect_view()}
+            </ul>
+            {(!report.invalid.is_empty()).then(|| view! {
+                <ul class="mt-3 list-inside list-disc text-rose-700" data-testid="invalid-lines">
+                    {report.invalid.iter().take(INVALID_SHOWN).map(|i| view! { <li>{format!("line {}: {}", i.line, i.reason)}</li> }).collect_view()}
+                </ul>
+                {(hidden > 0).then(|| view! { <p class="mt-1 text-rose-700">{format!("… and {hidden} more.")}</p> })}
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
+    let query = use_query_map();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let leads = Resource::new(
+        move || (status(), q(), page(), import_version.get()),
+        move |(status, q, page, _)| load_leads(id, Some(status), Some(q), page),
+    );
+    view! {
+        <section class="space-y-4" aria-labelledby="leads-heading">
+            <h2 id="leads-heading" class="text-base font-semibold text-slate-900">"Leads"</h2>
+            <Form method="GET" action="" attr:class="flex flex-wrap gap-2" attr:role="search">
+                <input type="hidden" name="tab" value="leads"/>
+                <label for="lead-status" class="sr-only">"Status"</label>
+                <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
+                    <option value="" selected=move || status().is_empty()>"All statuses"</option>
+                    {LeadStatus::ALL.iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || status() == s.as_str()>{s.as_str().replace('_', " ")}</option>
+                    }).collect_view()}
+                </select>
+                <label for="lead-search" class="sr-only">"Search leads"</label>
+                <input id="lead-search" type="search" name="q" value=q placeholder="Address, name or company"
+                    class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
+                <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
+            </Form>
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || leads.get().map(|result| match result {
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                    Ok(page) if page.items.is_empty() && status().is_empty() && q().is_empty() => view! {
+                        <EmptyState title="No leads yet"
+                            message="Import a CSV file above: one row per person, with at least an email column."/>
+                    }.into_any(),
+                    Ok(page) => view! { <LeadTable id page status=status() q=q()/> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String) -> impl IntoView {
+    let pages = page.pages();
+    let current = page.page;
+    let link = move |to: i64| {
+        format!(
+            "/campaigns/{id}?tab=leads&status={}&q={}&page={to}",
+            urlencode(&status),
+            urlencode(&q)
+        )
+    };
+    view! {
+        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="lead-table">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">"Email"</th>
+                        <th scope="col" class="px-4 py-3">"First name"</th>
+                        <th scope="col" class="px-4 py-3">"Company"</th>
+                        <th scope="col" class="hidden px-4 py-3 md:table-cell">"Other fields"</th>
+                        <th scope="col" class="px-4 py-3">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {page.items.into_iter().map(|lead| view! {
+                        <tr>
+                            <td class="px-4 py-2 font-medium text-slate-900">{lead.email}</td>
+                            <td class="px-4 py-2">{lead.first_name}</td>
+                            <td class="px-4 py-2">{lead.company}</td>
+                            <td class="hidden px-4 py-2 text-xs text-slate-600 md:table-cell">
+                                {lead.fields.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                                    <span class="mr-3 inline-block"><span class="text-slate-400">{k}": "</span>{v}</span>
+                                }).collect_view()}
+                            </td>
+                            <td class="px-4 py-2"><Badge tone=lead_tone(lead.status) text=lead.status.as_str().replace('_', " ")/></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <nav aria-label="Pages" class="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-600">
+                <span>{format!("{} leads · page {current} of {pages}", page.total)}</span>
+                <span class="flex gap-3">
+                    {(current > 1).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current - 1)>"Previous"</a> })}
+                    {(current < pages).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current + 1)>"Next"</a> })}
+                </span>
+            </nav>
+        </div>
+    }
+}

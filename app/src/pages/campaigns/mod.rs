@@ -1,0 +1,136 @@
+//! `/campaigns` and `/campaigns/:id`: the team's campaigns, and one campaign with its leads,
+//! steps (editor, preview, lint) and schedule.
+
+mod detail;
+mod leads;
+mod schedule;
+mod steps;
+
+use engine::model::{CampaignStatus, CampaignSummary};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use uuid::Uuid;
+
+pub use detail::*;
+pub use leads::*;
+pub use schedule::*;
+pub use steps::*;
+
+use crate::components::forms::{FormError, TextField, action_error, field_error};
+use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
+use crate::error::AppError;
+use crate::format::{count, datetime};
+
+#[server]
+pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::campaigns::list(&state.pool, user.team_id).await?)
+}
+
+/// Creates a draft with only a name; returns its id (the page then opens it).
+#[server]
+pub async fn create_campaign(name: String) -> Result<Uuid, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let new = engine::model::NewCampaign {
+        name,
+        sender_ids: Vec::new(),
+        steps: Vec::new(),
+        schedule: None,
+        settings: None,
+    };
+    let campaign = engine::campaigns::create(&state.pool, user.team_id, Some(user.id), new).await?;
+    Ok(campaign.id)
+}
+
+/// True once the page runs in the browser (effects never run on the server); rendered as
+/// `data-hydrated` so the browser tests wait for interactivity instead of sleeping.
+pub(crate) fn hydration_marker() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
+pub(crate) fn status_tone(status: CampaignStatus) -> Tone {
+    match status {
+        CampaignStatus::Draft => Tone::Neutral,
+        CampaignStatus::Running => Tone::Good,
+        CampaignStatus::Paused => Tone::Warning,
+        CampaignStatus::Completed => Tone::Info,
+        CampaignStatus::Cancelled => Tone::Bad,
+    }
+}
+
+#[component]
+pub fn CampaignsPage() -> impl IntoView {
+    let create = ServerAction::<CreateCampaign>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            navigate(&format!("/campaigns/{id}"), Default::default());
+        }
+    });
+    let list = Resource::new(move || create.version().get(), |_| list_campaigns());
+    let hydrated = hydration_marker();
+    let error = action_error(create);
+    view! {
+        <PageHeader title="Campaigns" subtitle="Leads, steps and schedules."/>
+        <div class="grid gap-6 lg:grid-cols-3">
+            <div class="lg:col-span-2">
+                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                    {move || list.get().map(|result| match result {
+                        Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                        Ok(items) if items.is_empty() => view! {
+                            <EmptyState title="No campaigns yet"
+                                message="Give your first campaign a name with the form here. Then upload your leads as a CSV file, write the email and its follow-ups, choose the sending days and accounts, and start it."/>
+                        }.into_any(),
+                        Ok(items) => view! { <CampaignTable items/> }.into_any(),
+                    })}
+                </Transition>
+            </div>
+            <Card title="New campaign" description="It starts as a draft: nothing is sent until you start it.">
+                <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form" attr:data-hydrated=move || hydrated.get().to_string()>
+                    <FormError error/>
+                    <TextField label="Campaign name" name="name" placeholder="Q4 outreach to agencies" required=true
+                        error=field_error(error, "name")/>
+                    <button type="submit" disabled=move || create.pending().get()
+                        class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
+                        "Create campaign"
+                    </button>
+                </ActionForm>
+            </Card>
+        </div>
+    }
+}
+
+#[component]
+fn CampaignTable(items: Vec<CampaignSummary>) -> impl IntoView {
+    view! {
+        <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="campaign-table">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">"Campaign"</th>
+                        <th scope="col" class="px-4 py-3">"Status"</th>
+                        <th scope="col" class="px-4 py-3 text-right">"Leads"</th>
+                        <th scope="col" class="px-4 py-3 text-right">"Steps"</th>
+                        <th scope="col" class="hidden px-4 py-3 md:table-cell">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {items.into_iter().map(|c| view! {
+                        <tr>
+                            <td class="px-4 py-3">
+                                <a href=format!("/campaigns/{}", c.id) class="font-medium text-indigo-700 hover:underline">{c.name}</a>
+                                {c.status_reason.map(|r| view! { <p class="text-xs text-slate-500">{r}</p> })}
+                            </td>
+                            <td class="px-4 py-3"><Badge tone=status_tone(c.status) text=c.status.as_str()/></td>
+                            <td class="px-4 py-3 text-right tabular-nums">{count(c.leads.max(0) as u64)}</td>
+                            <td class="px-4 py-3 text-right tabular-nums">{c.steps}</td>
+                            <td class="hidden px-4 py-3 text-slate-500 md:table-cell">{datetime(c.created_at)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,455 @@
+//! The Steps tab: the sequence editor (live syntax check in the browser with the same
+//! template parser the server uses), the server-side preview per lead, and the lint.
+
+use engine::model::{Campaign, CampaignStatus, LintReport, Preview, Severity, Step};
+use engine::template::Template;
+use leptos::html::Textarea;
+use leptos::prelude::*;
+use server_fn::codec::Json;
+use uuid::Uuid;
+
+use super::detail::{CampaignChanged, load_campaign, problem_text};
+use super::leads::load_leads;
+use crate::components::forms::FormError;
+use crate::components::ui::Card;
+use crate::error::AppError;
+
+/// Replaces the whole sequence (`campaigns::update` with `steps`).
+#[server(input = Json)]
+pub async fn save_steps(id: Uuid, steps: Vec<Step>) -> Result<(), AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let patch = engine::model::CampaignPatch { steps: Some(steps), ..Default::default() };
+    engine::campaigns::update(&state.pool, user.team_id, id, patch).await?;
+    Ok(())
+}
+
+/// Step `step` (from 1) for a lead (the first when none is given), exactly as it would be sent.
+#[server]
+pub async fn preview_step(id: Uuid, lead_id: Option<Uuid>, step: u32) -> Result<Preview, AppError> {
+    use engine::campaigns::lint::{LinkSigner, preview};
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    let links = LinkSigner { key: &state.secret_key, base_url: &state.config.base_url };
+    Ok(preview(&state.pool, &links, user.team_id, id, lead_id, step).await?)
+}
+
+#[server]
+pub async fn lint_campaign(id: Uuid) -> Result<LintReport, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::campaigns::lint::lint(&state.pool, user.team_id, id).await?)
+}
+
+/// Removes one lead from a draft campaign (e.g. one the lint complains about).
+#[server]
+pub async fn remove_lead(id: Uuid, lead_id: Uuid) -> Result<u64, AppError> {
+    let (state, user) = crate::auth::ssr::require_user().await?;
+    Ok(engine::campaigns::leads::remove(&state.pool, user.team_id, id, &[lead_id]).await?)
+}
+
+/// Leads the preview steps through.
+const PREVIEW_LEADS: usize = 50;
+const STANDARD_FIELDS: [&str; 3] = ["email", "first_name", "company"];
+
+/// One step being edited.
+#[derive(Clone, Copy)]
+struct StepDraft {
+    key: u32,
+    subject: RwSignal<String>,
+    body: RwSignal<String>,
+    html: RwSignal<String>,
+    delay: RwSignal<String>,
+}
+
+impl StepDraft {
+    fn new(key: u32, step: &Step) -> Self {
+        Self {
+            key,
+            subject: RwSignal::new(step.subject.clone()),
+            body: RwSignal::new(step.body.clone()),
+            html: RwSignal::new(step.html.clone().unwrap_or_default()),
+            delay: RwSignal::new(step.delay_days.to_string()),
+        }
+    }
+
+    fn to_step(self, index: usize) -> Step {
+        let html = self.html.get_untracked();
+        Step {
+            subject: if index == 0 { self.subject.get_untracked() } else { String::new() },
+            body: self.body.get_untracked(),
+            html: Some(html).filter(|h| !h.trim().is_empty()),
+            // Not a number: -1, which the server refuses with a message for this field.
+            delay_days: if index == 0 {
+                0
+            } else {
+                self.delay.get_untracked().trim().parse().unwrap_or(-1)
+            },
+        }
+    }
+}
+
+#[component]
+pub fn StepsTab(id: Uuid) -> impl IntoView {
+    let campaign = Resource::new(move || id, load_campaign);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || campaign.get().map(|result| match result {
+                Ok(campaign) => view! { <StepsWorkspace campaign/> }.into_any(),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StepsWorkspace(campaign: Campaign) -> impl IntoView {
+    let id = campaign.id;
+    let draft_status = campaign.status == CampaignStatus::Draft;
+    let changed = expect_context::<CampaignChanged>();
+    let save = ServerAction::<SaveSteps>::new();
+    let remove = ServerAction::<RemoveLead>::new();
+    let mut initial: Vec<Step> = campaign.steps.clone();
+    if initial.is_empty() {
+        initial.push(Step {
+            subject: String::new(),
+            body: String::new(),
+            html: None,
+            delay_days: 0,
+        });
+    }
+    let next_key = StoredValue::new(initial.len() as u32);
+    let drafts = RwSignal::new(
+        initial.iter().enumerate().map(|(i, s)| StepDraft::new(i as u32, s)).collect::<Vec<_>>(),
+    );
+    let fields: Vec<String> = STANDARD_FIELDS
+        .iter()
+        .map(|f| f.to_string())
+        .chain(campaign.lead_fields.iter().cloned())
+        .collect();
+    let fields = StoredValue::new(fields);
+    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    Effect::new(move |previous: Option<usize>| {
+        let version = save.version().get() + remove.version().get();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
+    let add_step = move |_| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        let step = Step { subject: String::new(), body: String::new(), html: None, delay_days: 3 };
+        drafts.update(|d| d.push(StepDraft::new(key, &step)));
+    };
+    let on_save = move |_| {
+        let steps = drafts.get_untracked().iter().enumerate().map(|(i, d)| d.to_step(i)).collect();
+        save.dispatch(SaveSteps { id, steps });
+    };
+    let saved_ok = move || matches!(save.value().get(), Some(Ok(()))) && !save.pending().get();
+    let first_subject = Signal::derive(move || {
+        drafts.with(|d| d.first().map(|s| s.subject.get()).unwrap_or_default())
+    });
+    view! {
+        <div class="grid gap-6 xl:grid-cols-5">
+            <div class="space-y-4 xl:col-span-3" data-testid="step-editor">
+                <For each=move || drafts.get() key=|d| d.key let:draft>
+                    <StepEditor draft drafts fields save_error first_subject/>
+                </For>
+                <div class="flex flex-wrap items-center gap-3">
+                    <button type="button" on:click=add_step
+                        class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50">
+                        "Add follow-up"
+                    </button>
+                    <button type="button" on:click=on_save disabled=move || save.pending().get()
+                        class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
+                        {move || if save.pending().get() { "Saving…" } else { "Save steps" }}
+                    </button>
+                    {move || saved_ok().then(|| view! { <span role="status" class="text-sm text-emerald-700">"Steps saved."</span> })}
+                </div>
+                <FormError error=save_error/>
+                {move || save_error.get().and_then(|e| e.for_field("steps")).map(|m| view! {
+                    <p role="alert" class="text-sm text-rose-600">{m}</p>
+                })}
+            </div>
+            <div class="space-y-6 xl:col-span-2">
+                <PreviewPanel id drafts saved=save.version() removed=remove.version()/>
+                <LintPanel id draft_status saved=save.version() remove/>
+            </div>
+        </div>
+    }
+}
+
+/// The byte offset in `text` of a position counted in UTF-16 units (what the browser reports).
+fn byte_offset(text: &str, utf16_units: usize) -> usize {
+    let mut units = 0;
+    for (offset, ch) in text.char_indices() {
+        if units >= utf16_units {
+            return offset;
+        }
+        units += ch.len_utf16();
+    }
+    text.len()
+}
+
+/// Syntax errors, then unknown fields, of a template source (empty when it is fine).
+fn template_problems(source: &str, fields: &[String]) -> Vec<String> {
+    match Template::parse(source) {
+        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
+        Ok(template) => template.check_fields(fields).iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[component]
+fn StepEditor(
+    draft: StepDraft,
+    drafts: RwSignal<Vec<StepDraft>>,
+    fields: StoredValue<Vec<String>>,
+    save_error: Signal<Option<AppError>>,
+    first_subject: Signal<String>,
+) -> impl IntoView {
+    let index =
+        Memo::new(move |_| drafts.with(|d| d.iter().position(|s| s.key == draft.key).unwrap_or(0)));
+    let number = move || index.get() + 1;
+    let server_error = move |part: &'static str| {
+        save_error.get().and_then(|e| e.for_field(&format!("steps[{}].{part}", index.get())))
+    };
+    let problems = move |source: RwSignal<String>| {
+        let source = source.get();
+        fields.with_value(|f| template_problems(&source, f))
+    };
+    let show_html = RwSignal::new(!draft.html.get_untracked().is_empty());
+    let textarea = NodeRef::<Textarea>::new();
+    let insert = move |field: String| {
+        let token = format!("<<{field}>>");
+        let mut text = draft.body.get_untracked();
+        let at = textarea
+            .get_untracked()
+            .and_then(|t| t.selection_start().ok().flatten())
+            .map_or(text.len(), |units| byte_offset(&text, units as usize));
+        text.insert_str(at, &token);
+        draft.body.set(text);
+        if let Some(t) = textarea.get_untracked() {
+            let _ = t.focus();
+        }
+    };
+    let remove = move |_| drafts.update(|d| d.retain(|s| s.key != draft.key));
+    let ids = move |part: &str| format!("step-{}-{part}", draft.key);
+    view! {
+        <section class="rounded-xl border border-slate-200 bg-white p-5 shadow-sm" data-testid="step">
+            <header class="mb-4 flex items-center justify-between">
+                <h3 class="text-base font-semibold text-slate-900">
+                    {move || if index.get() == 0 { "Step 1 · first email".to_string() } else { format!("Step {} · follow-up", number()) }}
+                </h3>
+                {move || (index.get() > 0).then(|| view! {
+                    <button type="button" on:click=remove class="text-sm text-rose-600 hover:underline">
+                        {format!("Remove step {}", number())}
+                    </button>
+                })}
+            </header>
+            <div class="space-y-4">
+                {move || if index.get() == 0 {
+                    view! {
+                        <div class="space-y-1">
+                            <label for=ids("subject") class="block text-sm font-medium text-slate-700">"Subject"</label>
+                            <input id=ids("subject") type="text" value=draft.subject.get_untracked() prop:value=move || draft.subject.get()
+                                on:input=move |ev| draft.subject.set(event_target_value(&ev))
+                                class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
+                            <FieldProblems problems=Signal::derive(move || server_error("subject").into_iter().chain(problems(draft.subject)).collect())/>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="grid gap-4 sm:grid-cols-2">
+                            <p class="text-sm text-slate-600">"Subject: "<span class="font-medium">{move || format!("Re: {}", first_subject.get())}</span></p>
+                            <div class="space-y-1">
+                                <label for=ids("delay") class="block text-sm font-medium text-slate-700">"Wait (days after the previous step)"</label>
+                                <input id=ids("delay") type="number" min="0" max="365" prop:value=move || draft.delay.get()
+                                    on:input=move |ev| draft.delay.set(event_target_value(&ev))
+                                    class="block w-32 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
+                                <FieldProblems problems=Signal::derive(move || server_error("delay_days").into_iter().collect())/>
+                            </div>
+                        </div>
+                    }.into_any()
+                }}
+                <div class="space-y-1">
+                    <label for=ids("body") class="block text-sm font-medium text-slate-700">{move || format!("Step {} body", number())}</label>
+                    <textarea id=ids("body") rows="8" node_ref=textarea prop:value=move || draft.body.get()
+                        on:input=move |ev| draft.body.set(event_target_value(&ev))
+                        class="block w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm">
+                        {draft.body.get_untracked()}
+                    </textarea>
+                    <div class="flex flex-wrap items-center gap-1 text-xs" role="group" aria-label="Insert a merge field">
+                        <span class="text-slate-500">"Insert:"</span>
+                        {move || fields.get_value().into_iter().map(|field| {
+                            let label = format!("<<{field}>>");
+                            view! {
+                                <button type="button" on:click=move |_| insert(field.clone())
+                                    class="rounded bg-slate-100 px-2 py-0.5 font-mono text-slate-700 hover:bg-indigo-100">
+                                    {label}
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <FieldProblems problems=Signal::derive(move || server_error("body").into_iter().chain(problems(draft.body)).collect())/>
+                </div>
+                <details class="text-sm" prop:open=move || show_html.get() on:toggle=move |ev| {
+                    use wasm_bindgen::JsCast;
+                    if let Some(d) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok()) {
+                        show_html.set(d.open());
+                    }
+                }>
+                    <summary class="cursor-pointer text-slate-600">"HTML version (optional)"</summary>
+                    <div class="mt-2 space-y-1">
+                        <label for=ids("html") class="block text-sm font-medium text-slate-700">"HTML body"</label>
+                        <textarea id=ids("html") rows="6" prop:value=move || draft.html.get()
+                            on:input=move |ev| draft.html.set(event_target_value(&ev))
+                            class="block w-full rounded-md border border-slate-300 px-3 py-2 font-mono text-sm shadow-sm">
+                            {draft.html.get_untracked()}
+                        </textarea>
+                        <FieldProblems problems=Signal::derive(move || server_error("html").into_iter().chain(problems(draft.html)).collect())/>
+                    </div>
+                </details>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn FieldProblems(problems: Signal<Vec<String>>) -> impl IntoView {
+    move || {
+        let problems = problems.get();
+        (!problems.is_empty()).then(|| {
+            view! {
+                <ul role="alert" class="space-y-0.5 text-xs text-rose-600">
+                    {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+#[component]
+fn PreviewPanel(
+    id: Uuid,
+    drafts: RwSignal<Vec<StepDraft>>,
+    saved: RwSignal<usize>,
+    removed: RwSignal<usize>,
+) -> impl IntoView {
+    let step = RwSignal::new(1u32);
+    let position = RwSignal::new(0usize);
+    let leads = LocalResource::new(move || {
+        let _ = (saved.get(), removed.get());
+        async move { load_leads(id, None, None, 1).await }
+    });
+    let lead_ids = move || -> Vec<(Uuid, String)> {
+        leads
+            .get()
+            .and_then(Result::ok)
+            .map(|page| {
+                page.items.into_iter().take(PREVIEW_LEADS).map(|l| (l.id, l.email)).collect()
+            })
+            .unwrap_or_default()
+    };
+    let preview = LocalResource::new(move || {
+        let lead = lead_ids().get(position.get()).map(|(id, _)| *id);
+        let (step, _) = (step.get(), saved.get());
+        async move { preview_step(id, lead, step).await }
+    });
+    let total = move || lead_ids().len();
+    view! {
+        <Card title="Preview" description="Exactly what a lead receives, as saved (save the steps to see changes).">
+            <div class="space-y-3" data-testid="preview">
+                <div class="flex flex-wrap items-end gap-3">
+                    <div>
+                        <label for="preview-step" class="block text-xs font-medium text-slate-600">"Step"</label>
+                        <select id="preview-step" class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
+                            on:change=move |ev| step.set(event_target_value(&ev).parse().unwrap_or(1))>
+                            {move || (1..=drafts.with(Vec::len)).map(|n| view! {
+                                <option value=n.to_string() selected=move || step.get() as usize == n>{format!("Step {n}")}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="flex gap-2">
+                        <button type="button" disabled=move || position.get() == 0
+                            on:click=move |_| position.update(|p| *p = p.saturating_sub(1))
+                            class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Previous lead"</button>
+                        <button type="button" disabled=move || { position.get() + 1 >= total() }
+                            on:click=move |_| position.update(|p| *p += 1)
+                            class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Next lead"</button>
+                    </div>
+                </div>
+                <p class="text-xs text-slate-500" data-testid="preview-lead">
+                    {move || lead_ids().get(position.get()).map(|(_, email)| format!("Lead {} of {}: {email}", position.get() + 1, total()))
+                        .unwrap_or_else(|| "No leads yet: import some to preview.".into())}
+                </p>
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Rendering…"</p> }>
+                    {move || preview.get().map(|result| match result {
+                        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                        Ok(p) => view! {
+                            <div class="rounded-lg border border-slate-200">
+                                <p class="border-b border-slate-100 px-3 py-2 text-sm"><span class="text-slate-500">"Subject: "</span>
+                                    <span class="font-medium" data-testid="preview-subject">{p.subject}</span></p>
+                                <pre class="max-h-96 overflow-auto whitespace-pre-wrap px-3 py-2 font-sans text-sm" data-testid="preview-body">{p.body}</pre>
+                                {p.html.map(|html| view! {
+                                    <details class="border-t border-slate-100 px-3 py-2 text-xs"><summary>"HTML source"</summary>
+                                        <pre class="whitespace-pre-wrap">{html}</pre></details>
+                                })}
+                            </div>
+                            {(!p.problems.is_empty()).then(|| view! {
+                                <ul role="alert" class="list-inside list-disc text-sm text-rose-600">
+                                    {p.problems.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                                </ul>
+                            })}
+                        }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </Card>
+    }
+}
+
+#[component]
+fn LintPanel(
+    id: Uuid,
+    draft_status: bool,
+    saved: RwSignal<usize>,
+    remove: ServerAction<RemoveLead>,
+) -> impl IntoView {
+    let report =
+        Resource::new(move || (saved.get(), remove.version().get()), move |_| lint_campaign(id));
+    view! {
+        <Card title="Lint" description="Errors block the start; warnings do not.">
+            <div data-testid="lint">
+                <FormError error=Signal::derive(move || remove.value().get().and_then(Result::err))/>
+                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Checking…"</p> }>
+                    {move || report.get().map(|result| match result {
+                        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                        Ok(report) if report.problems.is_empty() => view! {
+                            <p class="text-sm text-emerald-700">"No problems found: every lead renders."</p>
+                        }.into_any(),
+                        Ok(report) => view! {
+                            <p class="mb-2 text-sm text-slate-700">{format!("{} errors, {} warnings, {} leads with problems.", report.errors, report.warnings, report.leads_with_problems)}</p>
+                            <ul class="space-y-2 text-sm">
+                                {report.problems.into_iter().map(|p| {
+                                    let error = p.severity == Severity::Error;
+                                    let lead = p.lead_id;
+                                    view! {
+                                        <li class=if error { "rounded-md bg-rose-50 px-3 py-2 text-rose-800" } else { "rounded-md bg-amber-50 px-3 py-2 text-amber-900" }>
+                                            <span class="mr-1 font-semibold">{if error { "Error" } else { "Warning" }}</span>
+                                            {problem_text(&p)}
+                                            {lead.filter(|_| draft_status).map(|lead| view! {
+                                                <ActionForm action=remove attr:class="mt-1">
+                                                    <input type="hidden" name="id" value=id.to_string()/>
+                                                    <input type="hidden" name="lead_id" value=lead.to_string()/>
+                                                    <button type="submit" class="text-xs font-semibold text-rose-700 underline">"Remove lead"</button>
+                                                </ActionForm>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </div>
+        </Card>
+    }
+}
