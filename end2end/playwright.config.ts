@@ -30,6 +30,12 @@ export default defineConfig({
         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     },
   },
+  // First-run setup is itself under test: foundation.spec.ts runs first on the fresh app,
+  // every other spec after it (signing in as the admin it created).
+  projects: [
+    { name: 'foundation', testMatch: /foundation\.spec\.ts$/ },
+    { name: 'journeys', testIgnore: /foundation\.spec\.ts$/, dependencies: ['foundation'] },
+  ],
   webServer: {
     command: `${targetDir}/debug/outreach`,
     cwd: root,

@@ -18,14 +18,14 @@ test('a campaign is created, filled with leads and steps, previewed and schedule
   await signInAsAdmin(page);
   await page.goto('/campaigns');
   await expect(page.getByRole('heading', { name: 'Campaigns', exact: true })).toBeVisible();
-  await expect(page.locator('[data-testid="new-campaign-form"][data-hydrated="true"]')).toBeVisible();
+  await expect(page.locator('[data-testid="new-campaign-form"][data-hydrated="true"]')).toBeVisible({ timeout: 30_000 });
   const name = `Agencies ${Date.now()}`;
   await page.getByLabel('Campaign name').fill(name);
   await page.getByRole('button', { name: 'Create campaign' }).click();
   await expect(page).toHaveURL(/\/campaigns\/[0-9a-f-]{36}$/);
   await expect(page.getByRole('heading', { name })).toBeVisible();
   await expect(page.getByTestId('campaign-status')).toHaveText('draft');
-  await expect(page.locator('nav[data-hydrated="true"]')).toBeVisible();
+  await expect(page.locator('nav[data-hydrated="true"]')).toBeVisible({ timeout: 30_000 });
 
   // Leads: check the file, fix the mapping, import.
   await page.getByLabel('Choose a CSV file').setInputFiles({
