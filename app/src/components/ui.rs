@@ -119,3 +119,26 @@ pub fn ErrorPanel(code: &'static str, title: String, message: String) -> impl In
         </div>
     }
 }
+
+/// The footer of a paged table: "120 leads · page 2 of 3" and Previous / Next links (shown
+/// only where there is such a page).
+#[component]
+pub fn Pager(
+    total: i64,
+    noun: &'static str,
+    current: i64,
+    pages: i64,
+    link: impl Fn(i64) -> String + 'static,
+) -> impl IntoView {
+    let previous = (current > 1).then(|| link(current - 1));
+    let next = (current < pages).then(|| link(current + 1));
+    view! {
+        <nav aria-label="Pages" class="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-600">
+            <span>{format!("{total} {noun} · page {current} of {pages}")}</span>
+            <span class="flex gap-3">
+                {previous.map(|href| view! { <a class="text-indigo-600 hover:underline" href=href>"Previous"</a> })}
+                {next.map(|href| view! { <a class="text-indigo-600 hover:underline" href=href>"Next"</a> })}
+            </span>
+        </nav>
+    }
+}

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::ui::{Badge, EmptyState, PageHeader, Tone};
+use crate::components::ui::{Badge, EmptyState, PageHeader, Pager, Tone};
 use crate::error::AppError;
 use crate::format::datetime;
 
@@ -140,13 +140,7 @@ fn OutboxTable(page: Page<OutboxMessage>, campaign: String, status: String) -> i
                     }).collect_view()}
                 </tbody>
             </table>
-            <nav aria-label="Pages" class="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-600">
-                <span>{format!("{} messages · page {current} of {pages}", page.total)}</span>
-                <span class="flex gap-3">
-                    {(current > 1).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current - 1)>"Previous"</a> })}
-                    {(current < pages).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current + 1)>"Next"</a> })}
-                </span>
-            </nav>
+            <Pager total=page.total noun="messages" current pages link/>
         </div>
     }
     .into_any()

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{FormData, HtmlFormElement};
 
 use crate::components::forms::{FormError, TextField, action_error, field_error};
-use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
+use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Pager, Tone};
 use crate::error::AppError;
 use crate::format::{datetime, urlencode};
 
@@ -186,13 +186,7 @@ fn SuppressionTable(
                     }).collect_view()}
                 </tbody>
             </table>
-            <nav aria-label="Pages" class="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-600">
-                <span>{format!("{} entries · page {current} of {pages}", page.total)}</span>
-                <span class="flex gap-3">
-                    {(current > 1).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current - 1)>"Previous"</a> })}
-                    {(current < pages).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current + 1)>"Next"</a> })}
-                </span>
-            </nav>
+            <Pager total=page.total noun="entries" current pages link/>
         </div>
     }
 }

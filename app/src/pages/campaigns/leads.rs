@@ -12,7 +12,7 @@ use web_sys::{File, FormData, HtmlInputElement};
 
 use super::detail::CampaignChanged;
 use crate::components::forms::FormError;
-use crate::components::ui::{Badge, Card, EmptyState, Tone};
+use crate::components::ui::{Badge, Card, EmptyState, Pager, Tone};
 use crate::error::AppError;
 use crate::format::urlencode;
 
@@ -491,13 +491,7 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String) -> impl Into
                     }).collect_view()}
                 </tbody>
             </table>
-            <nav aria-label="Pages" class="flex items-center justify-between border-t border-slate-100 px-4 py-3 text-sm text-slate-600">
-                <span>{format!("{} leads · page {current} of {pages}", page.total)}</span>
-                <span class="flex gap-3">
-                    {(current > 1).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current - 1)>"Previous"</a> })}
-                    {(current < pages).then(|| view! { <a class="text-indigo-600 hover:underline" href=link(current + 1)>"Next"</a> })}
-                </span>
-            </nav>
+            <Pager total=page.total noun="leads" current pages link/>
         </div>
     }
 }
