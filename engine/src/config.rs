@@ -44,6 +44,10 @@ pub struct Config {
 pub struct OutboxConfig {
     /// `OUTREACH_OUTBOX_WORKER=off` runs the web app without sending (e.g. a UI-only instance).
     pub enabled: bool,
+    /// `OUTREACH_PACING=off` sends as fast as the caps allow: no gaps between an account's
+    /// sends and no spreading of the day's allowance. For load tests, benchmarks and quick
+    /// sandbox demos — never for real mailboxes, whose reputation the pacing protects.
+    pub pacing: bool,
     /// `OUTREACH_SENDER_LEASE_SECS`: how long an instance drives an account without renewing.
     pub lease: Duration,
     /// `OUTREACH_AMBIGUOUS_CHECK_SECS`: how long after an uncertain attempt the mailbox is
@@ -110,17 +114,15 @@ fn outbox_config(
     get: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> Option<OutboxConfig> {
-    let enabled = parse_or(
-        errors,
-        "OUTREACH_OUTBOX_WORKER",
-        get("OUTREACH_OUTBOX_WORKER"),
-        "on",
-        |v| match v.to_ascii_lowercase().as_str() {
+    let switch = |errors: &mut Vec<String>, name: &str| {
+        parse_or(errors, name, get(name), "on", |v| match v.to_ascii_lowercase().as_str() {
             "on" | "true" | "1" => Ok(true),
             "off" | "false" | "0" => Ok(false),
             _ => Err("expected on or off".into()),
-        },
-    );
+        })
+    };
+    let enabled = switch(errors, "OUTREACH_OUTBOX_WORKER");
+    let pacing = switch(errors, "OUTREACH_PACING");
     let seconds = |errors: &mut Vec<String>,
                    name: &str,
                    default: &str,
@@ -138,6 +140,7 @@ fn outbox_config(
     let ambiguous_check_delay = seconds(errors, "OUTREACH_AMBIGUOUS_CHECK_SECS", "60", 0..=3600);
     Some(OutboxConfig {
         enabled: enabled?,
+        pacing: pacing?,
         lease: lease?,
         ambiguous_check_delay: ambiguous_check_delay?,
     })
@@ -391,6 +394,21 @@ mod tests {
             );
         }
         assert_eq!(errors.0.len(), 6);
+    }
+
+    #[test]
+    fn outbox_settings_default_to_sending_with_pacing_and_take_switches() {
+        let outbox = parse(&[]).unwrap().outbox;
+        assert!(outbox.enabled && outbox.pacing);
+        assert_eq!(outbox.lease, Duration::from_secs(60));
+        let outbox =
+            parse(&[("OUTREACH_PACING", "OFF"), ("OUTREACH_OUTBOX_WORKER", "0")]).unwrap().outbox;
+        assert!(!outbox.enabled && !outbox.pacing);
+        let errors =
+            parse(&[("OUTREACH_PACING", "sometimes"), ("OUTREACH_SENDER_LEASE_SECS", "1")])
+                .unwrap_err();
+        assert!(errors.0[0].starts_with("OUTREACH_PACING: expected on or off"), "{errors}");
+        assert!(errors.0[1].starts_with("OUTREACH_SENDER_LEASE_SECS"), "{errors}");
     }
 
     #[test]

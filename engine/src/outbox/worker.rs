@@ -48,6 +48,9 @@ pub struct WorkerSettings {
     pub max_sends_per_pass: u32,
     /// Accounts driven at once.
     pub concurrency: usize,
+    /// Gaps between an account's sends and the day's allowance spread over the window
+    /// (`OUTREACH_PACING`); off only for load tests and demos.
+    pub pacing: bool,
 }
 
 impl WorkerSettings {
@@ -55,6 +58,7 @@ impl WorkerSettings {
         Self {
             lease: config.lease,
             ambiguous_check_delay: config.ambiguous_check_delay,
+            pacing: config.pacing,
             ..Self::default()
         }
     }
@@ -68,6 +72,7 @@ impl Default for WorkerSettings {
             ambiguous_check_delay: Duration::from_secs(60),
             max_sends_per_pass: 20,
             concurrency: 8,
+            pacing: true,
         }
     }
 }
@@ -645,6 +650,33 @@ impl Worker {
         })
     }
 
+    /// Sets when the account may send next: a random gap within the campaign's range,
+    /// stretched so the rest of the day's allowance is spread over the sending window.
+    async fn pace(
+        &self,
+        conn: &mut PgConnection,
+        team_id: Uuid,
+        sender_id: Uuid,
+        claim: &Claim,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let remaining = match senders::send_allowance(&mut *conn, team_id, sender_id, now).await? {
+            SendAllowance::Available { remaining } => remaining,
+            _ => 0,
+        };
+        let gap = claim.campaign.pace.draw_gap(&mut rand::thread_rng());
+        let next = next_send_time(now, Some(now), gap, &claim.campaign.window, remaining)
+            .unwrap_or(now + gap);
+        sqlx::query!(
+            "UPDATE sender_leases SET next_send_at = $2 WHERE sender_id = $1",
+            sender_id,
+            next
+        )
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
     /// Commits the attempt's outcome. Returns whether the account may go on sending this pass.
     async fn record(
         &self,
@@ -659,21 +691,9 @@ impl Worker {
         let keep_going = match outcome {
             Outcome::Sent { gmail_id, thread_id } => {
                 mark_sent(&mut tx, claim.id, claim.attempt, &gmail_id, &thread_id, now).await?;
-                let remaining =
-                    match senders::send_allowance(&mut tx, team_id, sender_id, now).await? {
-                        SendAllowance::Available { remaining } => remaining,
-                        _ => 0,
-                    };
-                let gap = claim.campaign.pace.draw_gap(&mut rand::thread_rng());
-                let next = next_send_time(now, Some(now), gap, &claim.campaign.window, remaining)
-                    .unwrap_or(now + gap);
-                sqlx::query!(
-                    "UPDATE sender_leases SET next_send_at = $2 WHERE sender_id = $1",
-                    sender_id,
-                    next
-                )
-                .execute(&mut *tx)
-                .await?;
+                if self.settings.pacing {
+                    self.pace(&mut tx, team_id, sender_id, claim, now).await?;
+                }
                 report.sent += 1;
                 true
             }

@@ -45,6 +45,20 @@ pub async fn spawn_app_with(extra: &[(&str, String)]) -> TestApp {
     TestApp { address, client: new_client(), db, state }
 }
 
+/// The configuration that points the app at a Google-compatible server at `base` (a
+/// simulator on its own port) with the OAuth client `client_id`/`client_secret`.
+pub fn google_env(base: &str, client_id: &str, client_secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GOOGLE_CLIENT_ID", client_id.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", client_secret.to_owned()),
+        ("GOOGLE_AUTH_URL", format!("{base}/o/oauth2/v2/auth")),
+        ("GOOGLE_TOKEN_URL", format!("{base}/token")),
+        ("GOOGLE_REVOKE_URL", format!("{base}/revoke")),
+        ("GOOGLE_USERINFO_URL", format!("{base}/oauth2/v2/userinfo")),
+        ("GMAIL_API_URL", base.to_owned()),
+    ]
+}
+
 pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)

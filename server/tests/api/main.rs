@@ -6,6 +6,7 @@ mod sender_helpers;
 mod auth;
 mod campaign_pages;
 mod campaigns;
+mod crash;
 mod outbox;
 mod rest;
 mod sandbox;

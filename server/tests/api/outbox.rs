@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 
 use engine::outbox::worker::{PassReport, Worker, WorkerSettings};
-use engine::sandbox::Faults;
+use engine::sandbox::{DailyCaps, Faults, OAuthClient, SimConfig, Simulator};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, google_env, spawn_app_with};
 use crate::sender_helpers::{ADA, GRACE};
 
 struct Setup {
@@ -44,14 +44,28 @@ async fn running_campaign(mailboxes: &[&str], leads: usize) -> Setup {
     for mailbox in mailboxes {
         senders.push(app.connect_mailbox(mailbox).await.to_string());
     }
+    let steps = json!([
+        {"subject": "Idea for <<company>>", "body": "Hi <<first_name|there>>, quick idea."},
+        {"body": "Hi <<first_name|there>>, following up.", "delay_days": 0}
+    ]);
+    let campaign = start_campaign(&app, &token, &senders, steps, leads).await;
+    Setup { app, token, campaign }
+}
+
+/// Creates a campaign with `steps` over `senders` (ids), sending all week round the clock
+/// without gaps, imports `leads` leads `lead<n>@prospects.example` and starts it.
+pub async fn start_campaign(
+    app: &TestApp,
+    token: &str,
+    senders: &[String],
+    steps: Value,
+    leads: usize,
+) -> String {
     let (status, campaign) = app
-        .api_json(Method::POST, "/api/v1/campaigns", &token, Some(json!({
+        .api_json(Method::POST, "/api/v1/campaigns", token, Some(json!({
             "name": "Outbox",
             "sender_ids": senders,
-            "steps": [
-                {"subject": "Idea for <<company>>", "body": "Hi <<first_name|there>>, quick idea."},
-                {"body": "Hi <<first_name|there>>, following up.", "delay_days": 0}
-            ],
+            "steps": steps,
             "schedule": {"timezone": "UTC", "days": ["mon","tue","wed","thu","fri","sat","sun"],
                          "start_hour": 0, "end_hour": 24, "min_gap_seconds": 0, "max_gap_seconds": 0}
         })))
@@ -64,7 +78,7 @@ async fn running_campaign(mailboxes: &[&str], leads: usize) -> Setup {
     }
     let response = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/campaigns/{campaign}/leads")))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .header("content-type", "text/csv")
         .body(csv)
         .send()
@@ -72,10 +86,10 @@ async fn running_campaign(mailboxes: &[&str], leads: usize) -> Setup {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let (status, started) = app
-        .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), &token, None)
+        .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), token, None)
         .await;
     assert_eq!(status, StatusCode::OK, "{started}");
-    Setup { app, token, campaign }
+    campaign
 }
 
 /// Runs passes until nothing is left to do, skipping pacing gaps and retry waits (as if time
@@ -312,6 +326,68 @@ async fn a_revoked_grant_stops_the_account_and_its_messages_wait() {
     .unwrap();
     assert_eq!(open, 2, "nothing is lost while the account waits for reconnection");
     assert!(received(&app).is_empty());
+}
+
+#[tokio::test]
+async fn gmail_daily_limit_pauses_the_account_until_google_says_and_nothing_is_lost() {
+    // A Google whose Gmail accounts may send 2 messages a day and then answer 429 "Daily
+    // user sending limit exceeded. Retry after …" at once; our own cap (450) is not reached.
+    let (google, base) = Simulator::spawn(SimConfig {
+        oauth_clients: vec![OAuthClient::new("limits.apps.googleusercontent.com", "limits")],
+        daily_caps: DailyCaps { gmail: 2, ..DailyCaps::default() },
+        over_cap_accepted_sends: 0,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut env = google_env(&base, "limits.apps.googleusercontent.com", "limits");
+    env.push(("OUTREACH_OUTBOX_WORKER", "off".into()));
+    let app = spawn_app_with(&env).await;
+    app.setup_team().await;
+    let token = app.api_token("admin@acme.test").await;
+    let ada = app.connect_mailbox(ADA).await.to_string();
+    let steps = json!([{"subject": "Idea for <<company>>", "body": "Hi <<first_name>>."}]);
+    start_campaign(&app, &token, &[ada], steps, 4).await;
+
+    let w = worker(&app);
+    let report = drive(&app, &w).await;
+    assert_eq!((report.sent, report.retried, report.failed), (2, 1, 0), "{report:?}");
+    assert_eq!(google.deliveries(None).len(), 2);
+    let (_, senders) = app.api_json(Method::GET, "/api/v1/senders", &token, None).await;
+    let account = &senders[0];
+    assert_eq!(account["status"], "paused_until", "{account}");
+    let until: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(account["paused_until"].clone()).unwrap();
+    let first_send = google.deliveries(None)[0].at;
+    assert!(
+        (until - (first_send + chrono::TimeDelta::hours(24))).num_seconds().abs() <= 1,
+        "paused until Google's Retry after ({until}), a day after the first send ({first_send})"
+    );
+    let waiting = statuses(&app).await;
+    assert_eq!(
+        (waiting.get("pending"), waiting.get("scheduled"), waiting.get("failed")),
+        (Some(&1), Some(&1), None),
+        "the refused message is back to pending, the other was not tried, nothing failed"
+    );
+    let waiting: String = sqlx::query_scalar(
+        "SELECT last_error FROM outbox_messages WHERE status = 'pending' AND last_error IS NOT NULL",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(waiting.contains("limit"), "{waiting}");
+
+    // While paused nothing is attempted; once Google's day has passed, the rest go out.
+    fast_forward(&app).await;
+    assert_eq!(w.pass().await.unwrap().sent, 0);
+    google.advance(chrono::TimeDelta::hours(25));
+    sqlx::query("UPDATE sender_accounts SET paused_until = now() - interval '1 second'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    drive(&app, &w).await;
+    assert_eq!(google.deliveries(None).len(), 4);
+    assert_eq!(statuses(&app).await.get("sent"), Some(&4));
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use crate::helpers::{TestApp, new_client, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, google_env, new_client, spawn_app, spawn_app_with};
 use crate::sender_helpers::{ADA, Consent, GRACE};
 
 const LEAD: &str = "lead+reply@example.com";
@@ -156,16 +156,7 @@ async fn with_google_credentials_the_app_talks_to_the_configured_google_instead(
     })
     .await
     .unwrap();
-    let app = spawn_app_with(&[
-        ("GOOGLE_CLIENT_ID", client_id.to_owned()),
-        ("GOOGLE_CLIENT_SECRET", "test-client-secret".to_owned()),
-        ("GOOGLE_AUTH_URL", format!("{base}/o/oauth2/v2/auth")),
-        ("GOOGLE_TOKEN_URL", format!("{base}/token")),
-        ("GOOGLE_REVOKE_URL", format!("{base}/revoke")),
-        ("GOOGLE_USERINFO_URL", format!("{base}/oauth2/v2/userinfo")),
-        ("GMAIL_API_URL", base.clone()),
-    ])
-    .await;
+    let app = spawn_app_with(&google_env(&base, client_id, "test-client-secret")).await;
     assert!(app.state.google.sandbox.is_none());
     app.setup_team().await;
     let home = app.get("/").await.text().await.unwrap();

@@ -1,0 +1,198 @@
+//! Exactly-once with the real `outreach` binary: a campaign against a simulator on its own
+//! port, with injected server errors and sends that reach Gmail but answer 5xx, while the
+//! binary is killed with SIGKILL at random moments and restarted — or while three binaries
+//! share one database. At the end the simulator's record is the judge: every lead received
+//! step 1 exactly once and no account went over its cap.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use engine::sandbox::{Faults, OAuthClient, SimConfig, Simulator};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use serde_json::json;
+
+use crate::helpers::{TestApp, google_env, spawn_app_with};
+use crate::outbox::start_campaign;
+use crate::sender_helpers::{ADA, GRACE, KATHERINE};
+
+const CLIENT_ID: &str = "outreach-crash-test.apps.googleusercontent.com";
+const CLIENT_SECRET: &str = "crash-test-secret";
+const MAILBOXES: [&str; 3] = [ADA, GRACE, KATHERINE];
+/// Per account; three accounts can send 540, more than the campaign needs.
+const DAILY_CAP: i32 = 180;
+/// How long the whole campaign may take to go out once the kills stop.
+const FINISH_WITHIN: Duration = Duration::from_secs(240);
+
+/// A simulator on its own port, the app's database with a running campaign, and what a
+/// binary needs to join in.
+struct Stage {
+    app: TestApp,
+    google: Simulator,
+    env: Vec<(&'static str, String)>,
+    logs: PathBuf,
+}
+
+async fn stage(leads: usize) -> Stage {
+    let (google, base) = Simulator::spawn(SimConfig {
+        oauth_clients: vec![OAuthClient::new(CLIENT_ID, CLIENT_SECRET)],
+        ..SimConfig::default()
+    })
+    .await
+    .expect("start the simulator");
+    let mut google_env = google_env(&base, CLIENT_ID, CLIENT_SECRET);
+    google_env.push(("OUTREACH_SECRET_KEY", engine::crypto::SecretKey::generate().to_hex()));
+    // This in-process app only sets things up (team, accounts, campaign); binaries send.
+    let mut app_env = google_env.clone();
+    app_env.push(("OUTREACH_OUTBOX_WORKER", "off".into()));
+    let app = spawn_app_with(&app_env).await;
+    app.setup_team().await;
+    let mut senders = Vec::new();
+    for mailbox in MAILBOXES {
+        senders.push(app.connect_mailbox(mailbox).await.to_string());
+    }
+    sqlx::query("UPDATE sender_accounts SET daily_cap = $1")
+        .bind(DAILY_CAP)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let token = app.api_token("admin@acme.test").await;
+    let steps = json!([{"subject": "Idea for <<company>>", "body": "Hi <<first_name>>, an idea."}]);
+    start_campaign(&app, &token, &senders, steps, leads).await;
+
+    let logs = std::env::temp_dir().join(format!("outreach-crash-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut env = google_env;
+    env.extend([
+        ("DATABASE_URL", app.db.url.clone()),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
+        ("OUTREACH_DATA_DIR", logs.join("data").display().to_string()),
+        // A dead instance's accounts are taken over after two seconds.
+        ("OUTREACH_SENDER_LEASE_SECS", "2".into()),
+        ("OUTREACH_AMBIGUOUS_CHECK_SECS", "0".into()),
+        // As fast as the caps allow, so the campaign goes out within the test.
+        ("OUTREACH_PACING", "off".into()),
+        ("RUST_LOG", "info".into()),
+    ]);
+    Stage { app, google, env, logs }
+}
+
+impl Stage {
+    /// Starts one `outreach serve`; its log goes to `<logs>/<name>.log`.
+    fn launch(&self, name: &str) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.logs.join(format!("{name}.log")))
+            .unwrap();
+        Command::new(env!("CARGO_BIN_EXE_outreach"))
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (*k, v)))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start the outreach binary")
+    }
+
+    async fn unsent(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox_messages WHERE status <> 'sent'")
+            .fetch_one(&self.app.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Waits for every message to be sent, then stops `instances`.
+    async fn finish(&self, instances: &mut [Child]) {
+        let deadline = Instant::now() + FINISH_WITHIN;
+        while self.unsent().await > 0 {
+            if Instant::now() > deadline {
+                kill_all(instances);
+                panic!(
+                    "{} messages still unsent after {FINISH_WITHIN:?}; logs in {}",
+                    self.unsent().await,
+                    self.logs.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        kill_all(instances);
+    }
+
+    /// The judge: the simulator's deliveries, by recipient and by sending account.
+    fn assert_exactly_once_within_caps(&self, leads: usize) {
+        let deliveries = self.google.deliveries(None);
+        let mut per_recipient: HashMap<&str, usize> = HashMap::new();
+        let mut per_sender: HashMap<&str, usize> = HashMap::new();
+        for delivery in &deliveries {
+            *per_recipient.entry(&delivery.recipient).or_default() += 1;
+            *per_sender.entry(&delivery.sender).or_default() += 1;
+        }
+        for n in 0..leads {
+            let lead = format!("lead{n}@prospects.example");
+            assert_eq!(per_recipient.get(lead.as_str()), Some(&1), "{lead} got step 1 once");
+        }
+        assert_eq!(deliveries.len(), leads, "nothing else was sent: {per_sender:?}");
+        for (sender, sent) in &per_sender {
+            assert!(*sent <= DAILY_CAP as usize, "{sender} sent {sent}, over its cap");
+        }
+    }
+}
+
+fn kill_all(instances: &mut [Child]) {
+    for child in instances {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Gmail misbehaving: some calls fail with 500/503, some sends are delivered but answered
+/// with a 5xx, and every call takes a while (so kills land mid-send).
+fn flaky_google(google: &Simulator) {
+    google
+        .set_faults(
+            None,
+            Faults {
+                server_error_rate: 0.03,
+                fail_after_commit_rate: 0.05,
+                latency_ms: 40,
+                ..Faults::default()
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_killed_at_random_moments_sends_each_lead_exactly_once() {
+    const LEADS: usize = 500;
+    const KILLS: usize = 12;
+    let stage = stage(LEADS).await;
+    flaky_google(&stage.google);
+    let mut rng = StdRng::seed_from_u64(0xc4a5_e5ed);
+    let mut kills = 0;
+    while kills < KILLS && stage.unsent().await > 0 {
+        let mut instance = stage.launch("killed");
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1500))).await;
+        instance.kill().expect("SIGKILL");
+        instance.wait().unwrap();
+        kills += 1;
+    }
+    let sent_while_killed = LEADS as i64 - stage.unsent().await;
+    assert_eq!(kills, KILLS, "the campaign finished before every kill landed");
+    assert!(sent_while_killed > 0, "the killed instances were sending when they died");
+    let mut last = [stage.launch("last")];
+    stage.finish(&mut last).await;
+    stage.assert_exactly_once_within_caps(LEADS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_binaries_on_one_database_send_each_lead_exactly_once() {
+    const LEADS: usize = 300;
+    let stage = stage(LEADS).await;
+    flaky_google(&stage.google);
+    let mut instances = [stage.launch("a"), stage.launch("b"), stage.launch("c")];
+    stage.finish(&mut instances).await;
+    stage.assert_exactly_once_within_caps(LEADS);
+}
