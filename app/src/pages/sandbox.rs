@@ -188,23 +188,37 @@ pub fn SandboxMailboxPage() -> impl IntoView {
     );
     view! {
         <p class="mb-2 text-sm"><a href="/sandbox" class="text-indigo-600 hover:underline">"← Sandbox mail"</a></p>
-        {loaded(mailbox, |SandboxMailboxView { mailbox, messages }| {
+        {loaded(mailbox, |view: SandboxMailboxView| {
+            let threads = view.threads();
+            let mailbox = view.mailbox;
             let address = mailbox.address.clone();
             view! {
                 <h1 class="mb-1 text-2xl font-semibold tracking-tight">{mailbox.address.clone()}</h1>
-                <p class="mb-6 text-sm text-slate-500">{format!("{} mailbox · {} messages", mailbox.kind.label(), count(mailbox.messages))}</p>
+                <p class="mb-6 text-sm text-slate-500">{format!("{} mailbox · {} messages in {} threads", mailbox.kind.label(), count(mailbox.messages), count(threads.len() as u64))}</p>
                 <Card>
-                    {if messages.is_empty() {
+                    {if threads.is_empty() {
                         view! { <p class="text-sm text-slate-500">"No messages yet."</p> }.into_any()
                     } else {
                         view! {
-                            <ul class="divide-y divide-slate-100" data-testid="mailbox-messages">
-                                {messages.into_iter().map(|m| {
-                                    let meta = format!("From {} · to {} · {}", m.from, m.to, datetime(m.at));
+                            <ul class="divide-y divide-slate-200" data-testid="mailbox-threads">
+                                {threads.into_iter().map(|thread| {
+                                    let size = thread.len();
                                     view! {
-                                        <MessageRow href=format!("{}/{}", mailbox_href(&address), m.id) subject=m.subject meta>
-                                            <span class="text-xs text-slate-500">{m.labels.join(" ")}</span>
-                                        </MessageRow>
+                                        <li class="py-2" data-testid="thread">
+                                            <p class="text-xs font-medium uppercase tracking-wide text-slate-400" data-testid="thread-size">
+                                                {if size == 1 { "1 message".to_string() } else { format!("{size} messages in this thread") }}
+                                            </p>
+                                            <ul class="divide-y divide-slate-100 pl-3" data-testid="mailbox-messages">
+                                                {thread.into_iter().map(|m| {
+                                                    let meta = format!("From {} · to {} · {}", m.from, m.to, datetime(m.at));
+                                                    view! {
+                                                        <MessageRow href=format!("{}/{}", mailbox_href(&address), m.id) subject=m.subject meta>
+                                                            <span class="text-xs text-slate-500">{m.labels.join(" ")}</span>
+                                                        </MessageRow>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        </li>
                                     }
                                 }).collect_view()}
                             </ul>

@@ -4,6 +4,8 @@
 //! Scoped by team: a team sees the contents of the sandbox mailboxes it connected as senders
 //! and the deliveries sent from them; other mailboxes only by name.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +68,28 @@ pub struct SandboxMailboxView {
     pub messages: Vec<SandboxMessageSummary>,
 }
 
+impl SandboxMailboxView {
+    /// The messages by Gmail thread, as a mail client shows them: the thread with the newest
+    /// message first, and within a thread oldest first.
+    pub fn threads(&self) -> Vec<Vec<SandboxMessageSummary>> {
+        let mut threads: Vec<Vec<SandboxMessageSummary>> = Vec::new();
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        for message in &self.messages {
+            match position.get(message.thread_id.as_str()) {
+                Some(&at) => threads[at].push(message.clone()),
+                None => {
+                    position.insert(&message.thread_id, threads.len());
+                    threads.push(vec![message.clone()]);
+                }
+            }
+        }
+        for thread in &mut threads {
+            thread.reverse();
+        }
+        threads
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SandboxMessageSummary {
     pub id: String,
@@ -95,4 +119,51 @@ pub struct SandboxMessage {
     pub html_source: Option<String>,
     /// The whole message as sent.
     pub raw: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, thread: &str) -> SandboxMessageSummary {
+        SandboxMessageSummary {
+            id: id.into(),
+            thread_id: thread.into(),
+            labels: vec![],
+            from: "a@x.test".into(),
+            to: "b@y.test".into(),
+            subject: id.into(),
+            at: DateTime::<Utc>::MIN_UTC,
+        }
+    }
+
+    #[test]
+    fn threads_put_the_newest_thread_first_and_each_thread_in_order() {
+        let view = SandboxMailboxView {
+            mailbox: SandboxMailbox {
+                address: "a@x.test".into(),
+                kind: SenderKind::Gmail,
+                connected: true,
+                messages: 4,
+                sent_last_24h: 2,
+                daily_cap: 500,
+            },
+            // Newest first, as the simulator lists them.
+            messages: vec![
+                message("follow-up to b", "t2"),
+                message("follow-up to a", "t1"),
+                message("first to b", "t2"),
+                message("first to a", "t1"),
+            ],
+        };
+        let ids: Vec<Vec<String>> = view
+            .threads()
+            .into_iter()
+            .map(|t| t.into_iter().map(|m| m.id).collect())
+            .collect();
+        assert_eq!(
+            ids,
+            [["first to b", "follow-up to b"], ["first to a", "follow-up to a"]]
+        );
+    }
 }
