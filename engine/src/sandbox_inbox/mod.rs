@@ -156,14 +156,8 @@ mod tests {
                 message("first to a", "t1"),
             ],
         };
-        let ids: Vec<Vec<String>> = view
-            .threads()
-            .into_iter()
-            .map(|t| t.into_iter().map(|m| m.id).collect())
-            .collect();
-        assert_eq!(
-            ids,
-            [["first to b", "follow-up to b"], ["first to a", "follow-up to a"]]
-        );
+        let ids: Vec<Vec<String>> =
+            view.threads().into_iter().map(|t| t.into_iter().map(|m| m.id).collect()).collect();
+        assert_eq!(ids, [["first to b", "follow-up to b"], ["first to a", "follow-up to a"]]);
     }
 }
