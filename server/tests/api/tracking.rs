@@ -462,3 +462,36 @@ async fn a_sync_costs_the_same_quota_for_ten_or_ten_thousand_mailed_leads() {
     assert_eq!(few.get(&GmailMethod::MessagesModify), Some(&5), "{few:?}");
     assert_eq!(few.values().sum::<u64>(), 12, "{few:?}");
 }
+
+#[tokio::test]
+async fn the_lead_page_shows_the_timeline_and_its_buttons_work_for_the_team_only() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[JANE])).await;
+    t.send_due().await;
+    t.sync().await;
+    let jane = t.lead_id(JANE).await.to_string();
+    let page = t.app.get(&format!("/campaigns/{}/leads/{jane}", t.campaign)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("lead-timeline") && html.contains("Reply from"), "{html}");
+
+    let (browser, _) = t.app.other_team("Globex").await;
+    let refused = t
+        .app
+        .call::<app::pages::campaigns::ChangeLead>(
+            &browser,
+            &[("lead_id", &jane), ("status", "suppressed")],
+        )
+        .await;
+    assert!(!refused.status().is_success());
+    assert!(refused.text().await.unwrap().contains("NotFound"));
+    let done = t
+        .app
+        .call::<app::pages::campaigns::ChangeLead>(
+            &t.app.client,
+            &[("lead_id", &jane), ("status", "suppressed")],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert_eq!(t.lead(JANE).await["status"], "suppressed");
+    assert_eq!(suppression_reason(&t, JANE).await.as_deref(), Some("manual"));
+}
