@@ -176,19 +176,7 @@ async fn a_forgotten_history_id_is_followed_by_a_bounded_full_resync() {
     t.send_due().await;
     assert!(t.sync().await.full_resync, "the first sync has no history id yet");
     assert!(!t.sync().await.full_resync);
-    let sent = t.app.sandbox().deliveries(Some(BOB));
-    t.app
-        .sandbox()
-        .inject(
-            ADA,
-            Inbound::Simple {
-                from: BOB.into(),
-                subject: "Re: Idea for Acme".into(),
-                body: "Sounds good, call me.".into(),
-                in_reply_to: sent[0].message_id.clone(),
-            },
-        )
-        .unwrap();
+    t.reply_in_thread(BOB, "Sounds good, call me.");
     // A week later Gmail has forgotten the stored history id (404); the access token the app
     // holds has expired meanwhile too.
     t.app.sandbox().advance(TimeDelta::days(8));
@@ -208,20 +196,8 @@ async fn a_reply_arriving_while_the_follow_up_is_due_stops_it_at_the_last_moment
     let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
     t.send_due().await;
     t.sync().await;
-    let sent = t.app.sandbox().deliveries(Some(BOB));
     // The reply lands after the last background sync; the follow-up is due now.
-    t.app
-        .sandbox()
-        .inject(
-            ADA,
-            Inbound::Simple {
-                from: BOB.into(),
-                subject: "Re: Idea for Acme".into(),
-                body: "Yes, let's talk.".into(),
-                in_reply_to: sent[0].message_id.clone(),
-            },
-        )
-        .unwrap();
+    t.reply_in_thread(BOB, "Yes, let's talk.");
     let report = t.send_everything().await;
     assert_eq!((report.sent, report.cancelled), (0, 1), "{report:?}");
     assert_eq!(t.received_by(BOB), 1, "the follow-up was never sent");
@@ -432,19 +408,7 @@ async fn units_of_one_sync(sent_leads: i64) -> std::collections::BTreeMap<GmailM
     .await
     .unwrap();
     t.sync().await;
-    let sent = t.app.sandbox().deliveries(Some(BOB));
-    t.app
-        .sandbox()
-        .inject(
-            ADA,
-            Inbound::Simple {
-                from: BOB.into(),
-                subject: "Re: Idea for Acme".into(),
-                body: "Interested.".into(),
-                in_reply_to: sent[0].message_id.clone(),
-            },
-        )
-        .unwrap();
+    t.reply_in_thread(BOB, "Interested.");
     t.app.sandbox().reset_counters();
     assert_eq!(t.sync().await.inbound, 1);
     assert_eq!(t.lead(BOB).await["status"], "replied");

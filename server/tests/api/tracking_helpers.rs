@@ -3,6 +3,7 @@
 //! pass, a sync of the account, the lead as the REST API shows it.
 
 use engine::outbox::worker::{PassReport, Worker};
+use engine::sandbox::Inbound;
 use engine::tracking::{SyncReport, Syncer};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -172,6 +173,18 @@ impl Tracked {
     pub async fn campaign_json(&self) -> Value {
         let path = format!("/api/v1/campaigns/{}", self.campaign);
         self.app.api_json(Method::GET, &path, &self.token, None).await.1
+    }
+
+    /// `from` answers the first message it received, in its thread, with `body`.
+    pub fn reply_in_thread(&self, from: &str, body: &str) {
+        let sent = self.app.sandbox().deliveries(Some(from));
+        let reply = Inbound::Simple {
+            from: from.into(),
+            subject: format!("Re: {}", sent[0].subject),
+            body: body.into(),
+            in_reply_to: sent[0].message_id.clone(),
+        };
+        self.app.sandbox().inject(ADA, reply).unwrap();
     }
 
     /// The names of the `Outreach/…` labels on each of ADA's messages, by subject.
