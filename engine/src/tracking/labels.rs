@@ -146,6 +146,11 @@ pub async fn label_sent(
     apply(client, token, &ids, &gmail_id, OutreachLabel::for_step(step)).await
 }
 
+/// A Gmail failure as the engine reports it; a refused access token stays recognizable
+/// (`Unauthenticated`), so the sync can refresh it once and try again.
 pub(crate) fn gmail_error(error: GmailError) -> Error {
-    Error::internal(format!("Gmail: {error}"))
+    match error {
+        GmailError::Unauthorized => Error::Unauthenticated,
+        other => Error::internal(format!("Gmail: {other}")),
+    }
 }

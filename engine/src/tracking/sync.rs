@@ -135,7 +135,22 @@ impl Syncer {
         if !take_lease(&self.pool, team_id, sender_id, now).await? {
             return Ok(SyncReport { skipped: true, ..SyncReport::default() });
         }
-        let result = sync_leased(&self.pool, &client, &token, team_id, sender_id).await;
+        let mut result = sync_leased(&self.pool, &client, &token, team_id, sender_id).await;
+        if matches!(result, Err(Error::Unauthenticated)) {
+            // Google refused the access token before its time: one refresh, one more try.
+            let fresh = senders::access_token_after_rejection(
+                &self.pool, &self.key, oauth, team_id, sender_id, &token,
+            )
+            .await;
+            result = match fresh {
+                Ok(fresh) => sync_leased(&self.pool, &client, &fresh, team_id, sender_id).await,
+                Err(TokenError::NeedsReauth { reason }) => {
+                    senders::mark_needs_reauth(&self.pool, team_id, sender_id, &reason).await?;
+                    Err(Error::internal(format!("the account must be reconnected: {reason}")))
+                }
+                Err(error) => Err(Error::internal(error)),
+            };
+        }
         release_lease(&self.pool, team_id, sender_id, now, result.as_ref().err()).await?;
         result
     }

@@ -177,13 +177,9 @@ async fn a_forgotten_history_id_is_followed_by_a_bounded_full_resync() {
     assert!(t.sync().await.full_resync, "the first sync has no history id yet");
     assert!(!t.sync().await.full_resync);
     t.reply_in_thread(BOB, "Sounds good, call me.");
-    // A week later Gmail has forgotten the stored history id (404); the access token the app
-    // holds has expired meanwhile too.
+    // A week later Gmail has forgotten the stored history id (404); it also refuses the
+    // access token the app still holds (401), which the sync refreshes.
     t.app.sandbox().advance(TimeDelta::days(8));
-    sqlx::query("UPDATE sender_accounts SET access_token_expires_at = now() - interval '1 minute'")
-        .execute(&t.app.db.pool)
-        .await
-        .unwrap();
     let report = t.sync().await;
     assert!(report.full_resync, "{report:?}");
     assert_eq!(report.inbound, 1, "{report:?}");
