@@ -41,6 +41,9 @@ async fn a_reply_in_the_thread_stops_the_sequence_and_is_labelled() {
     assert_eq!(t.steps_of(JANE).await, vec![step(1, "sent"), step(2, "cancelled")]);
     assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent"), step(2, "scheduled")]);
     assert_eq!(t.campaign_json().await["stats"]["replied"], 1);
+    let (_, senders) = t.app.api_json(Method::GET, "/api/v1/senders", &t.token, None).await;
+    assert!(senders[0]["last_synced_at"].is_string(), "{senders}");
+    assert!(senders[0]["sync_error"].is_null(), "{senders}");
 
     let labels = t.labels_in_mailbox().await;
     let sent: Vec<_> = labels.iter().filter(|(s, _)| s == "Idea for Acme").collect();
