@@ -33,6 +33,9 @@ const RESYNC_MAX_PAGES: usize = 10;
 const QUIET_AFTER: TimeDelta = TimeDelta::days(30);
 /// How long the check before a follow-up waits for another instance's sync of the account.
 const FOLLOW_UP_WAIT: Duration = Duration::from_secs(3);
+/// New messages fetched per sync (5 units each): a mailbox with a flood of new mail is worked
+/// through over several syncs instead of exhausting the per-minute quota in one.
+const MAX_FETCHED_PER_SYNC: usize = 200;
 
 /// What one sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +46,9 @@ pub struct SyncReport {
     pub full_resync: bool,
     /// New inbound messages fetched and classified.
     pub inbound: u32,
+    /// More new messages wait than one sync fetches: the next sync goes on from the same
+    /// history id (what was processed is not fetched again).
+    pub more: bool,
 }
 
 /// Reply tracking needs the modify scope and a usable account.
@@ -287,7 +293,10 @@ async fn sync_leased(
             full_resync(pool, client, token, &mailbox).await?
         }
     };
-    for candidate in unseen(pool, sender_id, candidates).await? {
+    let mut candidates = unseen(pool, sender_id, candidates).await?;
+    report.more = candidates.len() > MAX_FETCHED_PER_SYNC;
+    candidates.truncate(MAX_FETCHED_PER_SYNC);
+    for candidate in candidates {
         let message = match client.get_message(token, &candidate.id, MessageFormat::Raw, &[]).await
         {
             Ok(message) => message,
@@ -311,6 +320,9 @@ async fn sync_leased(
         {
             tracing::warn!(%sender_id, %error, "could not label an inbound message");
         }
+    }
+    if report.more {
+        return Ok(report);
     }
     sqlx::query!(
         "UPDATE sender_accounts SET history_id = $3 WHERE team_id = $1 AND id = $2",

@@ -458,3 +458,26 @@ async fn the_lead_page_shows_the_timeline_and_its_buttons_work_for_the_team_only
     assert_eq!(t.lead(JANE).await["status"], "suppressed");
     assert_eq!(suppression_reason(&t, JANE).await.as_deref(), Some("manual"));
 }
+
+#[tokio::test]
+async fn a_flood_of_new_mail_is_worked_through_over_several_syncs() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    t.sync().await;
+    for n in 0..201 {
+        let mail = Inbound::Simple {
+            from: format!("someone{n}@elsewhere.example"),
+            subject: format!("Newsletter {n}"),
+            body: "Not about the campaign.".into(),
+            in_reply_to: None,
+        };
+        t.app.sandbox().inject(ADA, mail).unwrap();
+    }
+    t.reply_in_thread(BOB, "Count me in.");
+    let first = t.sync().await;
+    assert_eq!((first.inbound, first.more), (200, true), "{first:?}");
+    let second = t.sync().await;
+    assert_eq!((second.inbound, second.more), (2, false), "{second:?}");
+    assert_eq!(t.lead(BOB).await["status"], "replied");
+    assert_eq!(t.sync().await.inbound, 0);
+}
