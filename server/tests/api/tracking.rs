@@ -366,6 +366,9 @@ async fn leads_are_marked_replied_or_suppressed_by_hand() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = t.app.api_json(Method::GET, &path, &other, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, openapi) = t.app.api_json(Method::GET, "/api/v1/openapi.json", &t.token, None).await;
+    let lead_path = &openapi["paths"]["/api/v1/leads/{id}"];
+    assert!(lead_path["get"].is_object() && lead_path["patch"].is_object(), "{lead_path}");
 }
 
 #[tokio::test]
