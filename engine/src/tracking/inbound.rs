@@ -121,7 +121,7 @@ async fn apply(
             Some(OutreachLabel::Replied)
         }
         InboundKind::AutoReply => {
-            let stop = stop_on_auto_reply(tx, found.campaign_id).await?;
+            let stop = stop_on_auto_reply(tx, team_id, found.campaign_id).await?;
             effects::set_status(tx, team_id, found.lead_id, LeadStatus::AutoReplied, stop).await?;
             event.kind = LeadEventKind::AutoReplied;
             event.summary = format!(
@@ -273,10 +273,18 @@ async fn by_address(
     .await?)
 }
 
-async fn stop_on_auto_reply(tx: &mut PgConnection, campaign_id: Uuid) -> Result<bool> {
-    Ok(sqlx::query_scalar!("SELECT stop_on_auto_reply FROM campaigns WHERE id = $1", campaign_id)
-        .fetch_one(&mut *tx)
-        .await?)
+async fn stop_on_auto_reply(
+    tx: &mut PgConnection,
+    team_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        "SELECT stop_on_auto_reply FROM campaigns WHERE team_id = $1 AND id = $2",
+        team_id,
+        campaign_id
+    )
+    .fetch_one(&mut *tx)
+    .await?)
 }
 
 /// Gmail accepted a send after the account reached its limit and did not deliver it. The
@@ -310,22 +318,27 @@ async fn sending_limit_bounce(
         "UPDATE outbox_messages SET status = 'pending', send_at = $2, sent_at = NULL, gmail_message_id = NULL,
                 gmail_thread_id = NULL, updated_at = now(),
                 last_error = 'Gmail did not deliver it (the account had reached its sending limit): sending again'
-         WHERE id = $1",
+         WHERE team_id = $3 AND id = $1",
         dropped.id,
-        until
+        until,
+        mailbox.team_id
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "DELETE FROM outbox_messages WHERE lead_id = $1 AND step_number = $2 AND status = 'scheduled' AND attempts = 0",
+        "DELETE FROM outbox_messages
+         WHERE team_id = $3 AND lead_id = $1 AND step_number = $2 AND status = 'scheduled' AND attempts = 0",
         dropped.lead_id,
-        dropped.step_number + 1
+        dropped.step_number + 1,
+        mailbox.team_id
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "UPDATE leads SET status = 'in_sequence', updated_at = now() WHERE id = $1 AND status = 'completed'",
-        dropped.lead_id
+        "UPDATE leads SET status = 'in_sequence', updated_at = now()
+         WHERE team_id = $2 AND id = $1 AND status = 'completed'",
+        dropped.lead_id,
+        mailbox.team_id
     )
     .execute(&mut *tx)
     .await?;
