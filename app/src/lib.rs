@@ -20,6 +20,8 @@ pub mod downloads;
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod state;
+#[cfg(feature = "ssr")]
+pub mod unsubscribe;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -30,7 +32,7 @@ use crate::components::layout::AppShell;
 use crate::components::ui::SandboxBanner;
 use crate::pages::sandbox::{SandboxMailboxPage, SandboxMessagePage, SandboxPage};
 use crate::pages::{
-    campaigns::{CampaignPage, CampaignsPage},
+    campaigns::{CampaignPage, CampaignsPage, LeadPage},
     dashboard::DashboardPage,
     login::LoginPage,
     not_found::NotFoundPage,
@@ -86,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=DashboardPage/>
                     <Route path=path!("campaigns") view=CampaignsPage/>
                     <Route path=path!("campaigns/:id") view=CampaignPage/>
+                    <Route path=path!("campaigns/:id/leads/:lead_id") view=LeadPage/>
                     <Route path=path!("outbox") view=OutboxPage/>
                     <Route path=path!("senders") view=SendersPage/>
                     <Route path=path!("sandbox") view=SandboxPage/>

@@ -2,10 +2,69 @@
 //! one lead and is signed together with that lead's address under the app's secret key, so it
 //! cannot be guessed, forged, or reused to unsubscribe another address.
 
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
 use url::Url;
 use uuid::Uuid;
 
 use crate::crypto::{Purpose, SecretKey};
+use crate::error::Result;
+use crate::model::LeadEventKind;
+use crate::tracking::effects;
+use crate::tracking::timeline::NewEvent;
+
+/// Whom a genuine link is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub team_id: Uuid,
+    pub lead_id: Uuid,
+    pub email: String,
+    /// The address is already on the team's suppression list.
+    pub suppressed: bool,
+}
+
+/// The recipient a token names, if it is genuine and the lead still exists. The token is the
+/// authority here (the request comes from a mail client, without a session): it names the
+/// lead, whose team then scopes everything else.
+pub async fn recipient(pool: &PgPool, key: &SecretKey, token: &str) -> Result<Option<Recipient>> {
+    let Some(lead_id) = lead_id(token) else { return Ok(None) };
+    let lead = sqlx::query!(
+        r#"SELECT l.team_id, l.email,
+                  EXISTS (SELECT 1 FROM suppressions s WHERE s.team_id = l.team_id
+                          AND (s.email = l.email OR s.domain = split_part(l.email, '@', 2))) AS "suppressed!"
+           FROM leads l WHERE l.id = $1"#,
+        lead_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(lead.filter(|lead| verify(key, token, lead_id, &lead.email)).map(|lead| Recipient {
+        team_id: lead.team_id,
+        lead_id,
+        email: lead.email,
+        suppressed: lead.suppressed,
+    }))
+}
+
+/// One-click unsubscribe (RFC 8058): the address is suppressed team-wide and every lead of
+/// the team with it stops, its unsent messages cancelled. Idempotent; `None` for a token that
+/// is not genuine.
+pub async fn confirm(
+    pool: &PgPool,
+    key: &SecretKey,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Recipient>> {
+    let Some(recipient) = recipient(pool, key, token).await? else { return Ok(None) };
+    let mut tx = pool.begin().await?;
+    let event = NewEvent::new(
+        LeadEventKind::Unsubscribed,
+        now,
+        "Unsubscribed with the link in the email".into(),
+    );
+    effects::opt_out(&mut tx, recipient.team_id, &recipient.email, &event).await?;
+    tx.commit().await?;
+    Ok(Some(Recipient { suppressed: true, ..recipient }))
+}
 
 /// `<lead id in hex>.<HMAC-SHA256 of id and address, base64url>`.
 pub fn token(key: &SecretKey, lead_id: Uuid, email: &str) -> String {

@@ -10,6 +10,7 @@ use axum::Router;
 use engine::config::Config;
 use engine::google::Google;
 use engine::outbox::worker::{Worker, WorkerSettings};
+use engine::tracking::Syncer;
 use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -104,7 +105,13 @@ impl Application {
                 state.config.base_url.clone(),
                 WorkerSettings::from_config(&state.config.outbox),
             );
-            tokio::spawn(worker.run(worker_stopped))
+            tokio::spawn(worker.run(worker_stopped.clone()))
+        });
+        // Replies and bounces are read by the instances that send (same switch).
+        let syncer = state.config.outbox.enabled.then(|| {
+            let syncer =
+                Syncer::new(state.pool.clone(), state.secret_key.clone(), state.google.clone());
+            tokio::spawn(syncer.run(state.config.sync_interval, worker_stopped))
         });
         tracing::info!(address = %state.config.base_url, "Outreach is ready");
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -119,6 +126,11 @@ impl Application {
             tracing::warn!(
                 "the outbox worker did not stop in time; its attempts will be checked at the next start"
             );
+        }
+        if let Some(syncer) = syncer
+            && tokio::time::timeout(WORKER_STOP_TIMEOUT, syncer).await.is_err()
+        {
+            tracing::warn!("the reply sync did not stop in time");
         }
         if let Err(error) = state.google.quota.flush().await {
             tracing::warn!(%error, "could not record the last Gmail quota units");

@@ -36,7 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(pause_campaign))
         .routes(utoipa_axum::routes!(resume_campaign))
         .routes(utoipa_axum::routes!(cancel_campaign))
-        .routes(utoipa_axum::routes!(get_lead))
         .merge(import)
 }
 
@@ -217,18 +216,6 @@ pub async fn delete_lead(
         return Err(ApiError::not_found("lead not found"));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// One lead with its fields and status.
-#[utoipa::path(get, path = "/leads/{id}", tag = "campaigns", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Lead), (status = 404, body = ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn get_lead(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Lead>, ApiError> {
-    Ok(Json(campaigns::leads::get(&state.pool, user.team_id, id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -5,6 +5,7 @@
 mod campaigns;
 pub mod error;
 pub mod extract;
+mod leads;
 mod me;
 mod outbox;
 mod senders;
@@ -60,7 +61,8 @@ pub fn router() -> axum::Router<AppState> {
         .merge(senders::router())
         .routes(utoipa_axum::routes!(outbox::list_outbox))
         .routes(utoipa_axum::routes!(outbox::get_outbox_message))
-        .merge(campaigns::router());
+        .merge(campaigns::router())
+        .merge(leads::router());
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

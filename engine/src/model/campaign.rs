@@ -358,3 +358,62 @@ pub struct OutboxMessage {
     pub gmail_thread_id: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
 }
+
+impl LeadStatus {
+    /// Whether a lead in this status gets no more messages. An out-of-office answer stops
+    /// the sequence only when the campaign says so.
+    pub fn stops_sequence(self, stop_on_auto_reply: bool) -> bool {
+        match self {
+            LeadStatus::Pending | LeadStatus::InSequence => false,
+            LeadStatus::AutoReplied => stop_on_auto_reply,
+            _ => true,
+        }
+    }
+}
+
+text_enum! {
+    /// One entry of a lead's timeline.
+    LeadEventKind {
+        Sent => "sent",
+        Replied => "replied",
+        AutoReplied => "auto_replied",
+        Bounced => "bounced",
+        Delayed => "delayed",
+        Unsubscribed => "unsubscribed",
+        MarkedReplied => "marked_replied",
+        Suppressed => "suppressed",
+        NotDelivered => "not_delivered",
+    }
+}
+
+/// Something that happened to a lead: a message sent, a reply, a bounce, an opt-out, a change
+/// by hand — with the raw evidence (headers, delivery status) where there is some.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct LeadEvent {
+    pub kind: LeadEventKind,
+    pub occurred_at: DateTime<Utc>,
+    /// One line for people.
+    pub summary: String,
+    pub evidence: Option<String>,
+    pub gmail_message_id: Option<String>,
+    pub gmail_thread_id: Option<String>,
+}
+
+/// A lead with its timeline, oldest event first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct LeadDetail {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub events: Vec<LeadEvent>,
+}
+
+/// A change to a lead by hand: `replied` (stops its follow-ups) or `suppressed` (also puts
+/// the address on the team's suppression list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LeadPatch {
+    pub status: LeadStatus,
+}

@@ -100,6 +100,8 @@ pub struct PassReport {
     pub failed: u32,
     pub ambiguous: u32,
     pub resolved: u32,
+    /// Follow-ups withdrawn at the last moment (the sync right before found a reply).
+    pub cancelled: u32,
 }
 
 impl std::ops::AddAssign for PassReport {
@@ -110,6 +112,7 @@ impl std::ops::AddAssign for PassReport {
         self.failed += other.failed;
         self.ambiguous += other.ambiguous;
         self.resolved += other.resolved;
+        self.cancelled += other.cancelled;
     }
 }
 
@@ -117,6 +120,7 @@ impl std::ops::AddAssign for PassReport {
 struct Claim {
     id: Uuid,
     lead_id: Uuid,
+    step: i32,
     attempt: i32,
     raw: Vec<u8>,
     thread_id: Option<String>,
@@ -150,6 +154,8 @@ enum Outcome {
     },
     /// Certainly not sent: the account must be reconnected by an admin.
     NeedsReauth(String),
+    /// Not sent: the lead replied (or opted out, bounced) since the follow-up was claimed.
+    Cancelled(String),
 }
 
 impl Worker {
@@ -256,7 +262,11 @@ impl Worker {
             }
             let Some(claim) = self.claim(team_id, sender_id, now).await? else { break };
             let outcome = self.attempt(&client, team_id, sender_id, &claim).await;
+            let sent = matches!(outcome, Outcome::Sent { .. });
             let keep_going = self.record(team_id, sender_id, &claim, outcome, &mut report).await?;
+            if sent {
+                self.label_sent(&client, team_id, sender_id, claim.id).await;
+            }
             if !keep_going {
                 break;
             }
@@ -437,6 +447,7 @@ impl Worker {
             return Ok(Some(Claim {
                 id,
                 lead_id,
+                step,
                 attempt: attempts + 1,
                 raw,
                 thread_id,
@@ -459,12 +470,7 @@ impl Worker {
         )
         .fetch_one(&mut *tx)
         .await?;
-        let stopped = match lead.status {
-            LeadStatus::Pending | LeadStatus::InSequence => false,
-            LeadStatus::AutoReplied => stop_on_auto_reply,
-            _ => true,
-        };
-        if stopped {
+        if lead.status.stops_sequence(stop_on_auto_reply) {
             return Ok(Some(format!("not sent: the lead is {}", lead.status.as_str())));
         }
         let email = EmailAddress::parse(&lead.email).map_err(Error::internal)?;
@@ -582,6 +588,23 @@ impl Worker {
             Ok(token) => token,
             Err(outcome) => return outcome,
         };
+        if claim.step > 1 {
+            match crate::tracking::sync::before_follow_up(
+                &self.pool,
+                client,
+                &token,
+                team_id,
+                sender_id,
+                claim.lead_id,
+                now,
+            )
+            .await
+            {
+                Ok(Some(reason)) => return Outcome::Cancelled(reason),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "could not check the lead before a follow-up"),
+            }
+        }
         let mut result = client.send(&token, &claim.raw, claim.thread_id.as_deref()).await;
         if matches!(result, Err(GmailError::Unauthorized)) {
             match self.token(team_id, sender_id, Some(&token)).await {
@@ -716,6 +739,20 @@ impl Worker {
                 report.retried += 1;
                 false
             }
+            Outcome::Cancelled(reason) => {
+                senders::release_send(&mut *tx, claim.id).await?;
+                sqlx::query!(
+                    "UPDATE outbox_messages SET status = 'cancelled', last_error = $3, updated_at = now()
+                     WHERE id = $1 AND status = 'sending' AND attempts = $2",
+                    claim.id,
+                    claim.attempt,
+                    reason
+                )
+                .execute(&mut *tx)
+                .await?;
+                report.cancelled += 1;
+                true
+            }
             Outcome::Failed(reason) => {
                 senders::release_send(&mut *tx, claim.id).await?;
                 fail_lead(&mut tx, claim.id, claim.lead_id, &reason).await?;
@@ -742,6 +779,18 @@ impl Worker {
         };
         tx.commit().await?;
         Ok(keep_going)
+    }
+
+    /// Labels a message just sent (`Outreach/Sent` or `Outreach/Follow-up`) when the account
+    /// allows tracking. After the send is recorded, and never fatal: a label is a convenience.
+    async fn label_sent(&self, client: &GmailClient, team_id: Uuid, sender_id: Uuid, id: Uuid) {
+        let Ok(token) = self.token(team_id, sender_id, None).await else { return };
+        let labelled =
+            crate::tracking::labels::label_sent(&self.pool, client, &token, team_id, sender_id, id)
+                .await;
+        if let Err(error) = labelled {
+            tracing::warn!(%sender_id, %error, "could not label a sent message");
+        }
     }
 
     /// Looks for the account's due `ambiguous` messages in its mailbox: found → `sent`; not

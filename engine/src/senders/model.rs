@@ -166,6 +166,9 @@ pub struct SenderAccount {
     /// Reply and bounce tracking and Gmail labels: on only when Google granted
     /// `gmail.modify` (or full mail access).
     pub tracking: bool,
+    /// When replies and bounces were last checked, and why the last check failed.
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub sync_error: Option<String>,
     /// The OAuth scopes Google granted.
     pub granted_scopes: Vec<String>,
     pub connected_at: DateTime<Utc>,

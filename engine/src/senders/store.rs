@@ -25,6 +25,8 @@ struct Row {
     status_reason: Option<String>,
     granted_scopes: Vec<String>,
     created_at: DateTime<Utc>,
+    last_synced_at: Option<DateTime<Utc>>,
+    sync_error: Option<String>,
     sent_last_24h: i64,
     quota_units_today: i64,
 }
@@ -53,6 +55,8 @@ impl Row {
             status_reason: if status == SenderStatus::Active { None } else { self.status_reason },
             quota_units_today: u64::try_from(self.quota_units_today).unwrap_or_default(),
             tracking: tracking_allowed(&self.granted_scopes),
+            last_synced_at: self.last_synced_at,
+            sync_error: self.sync_error,
             granted_scopes: self.granted_scopes,
             connected_at: self.created_at,
         })
@@ -121,7 +125,7 @@ async fn fetch(
     Ok(sqlx::query_as!(
         Row,
         r#"SELECT s.id, s.email, s.display_name, s.kind, s.daily_cap, s.status, s.paused_until,
-                  s.status_reason, s.granted_scopes, s.created_at,
+                  s.status_reason, s.granted_scopes, s.created_at, s.last_synced_at, s.sync_error,
                   (SELECT count(*) FROM sends x
                     WHERE x.sender_id = s.id AND x.sent_at > $6 AND x.sent_at <= $4)
                     AS "sent_last_24h!",

@@ -21,7 +21,7 @@ pub use check::TemplateProblem;
 pub use parse::{ParseError, SyntaxError, SyntaxErrorKind};
 /// The MIME footer escapes its HTML the same way.
 #[cfg(feature = "server")]
-pub(crate) use render::push_html_escaped;
+pub use render::push_html_escaped;
 pub use render::{Escape, FieldLookup, RenderProblem, Rendered};
 pub use spin::spin_seed;
 

@@ -132,7 +132,7 @@ fn push_escaped(out: &mut String, value: &str, mode: Escape) {
 }
 
 /// Appends `text` with `& < > " '` as entities: safe in HTML text and in quoted attributes.
-pub(crate) fn push_html_escaped(out: &mut String, text: &str) {
+pub fn push_html_escaped(out: &mut String, text: &str) {
     for ch in text.chars() {
         match ch {
             '&' => out.push_str("&amp;"),

@@ -27,6 +27,17 @@ pub enum InboundKind {
 }
 
 impl InboundKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboundKind::Reply => "reply",
+            InboundKind::AutoReply => "auto_reply",
+            InboundKind::OptOut => "opt_out",
+            InboundKind::HardBounce => "hard_bounce",
+            InboundKind::SoftBounce => "soft_bounce",
+            InboundKind::SendingLimitBounce => "sending_limit_bounce",
+        }
+    }
+
     pub fn is_bounce(self) -> bool {
         matches!(
             self,

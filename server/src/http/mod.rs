@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(app::api::router())
         .merge(app::pages::senders::connect::routes())
         .merge(health::router())
+        .merge(app::unsubscribe::routes())
         .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv));
     if let Some(sim) = &state.google.sandbox {
         router = router.nest_service(engine::config::SANDBOX_PREFIX, sandbox::routes(sim));

@@ -2,6 +2,7 @@
 
 mod helpers;
 mod sender_helpers;
+mod tracking_helpers;
 
 mod auth;
 mod campaign_pages;
@@ -12,3 +13,4 @@ mod rest;
 mod sandbox;
 mod senders;
 mod suppressions;
+mod tracking;

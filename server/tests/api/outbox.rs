@@ -21,7 +21,7 @@ struct Setup {
     campaign: String,
 }
 
-fn worker(app: &TestApp) -> Worker {
+pub(crate) fn worker(app: &TestApp) -> Worker {
     let settings = WorkerSettings {
         ambiguous_check_delay: std::time::Duration::ZERO,
         ..WorkerSettings::default()
@@ -107,7 +107,7 @@ async fn drive(app: &TestApp, worker: &Worker) -> PassReport {
     total
 }
 
-async fn fast_forward(app: &TestApp) {
+pub(crate) async fn fast_forward(app: &TestApp) {
     sqlx::query("UPDATE sender_leases SET next_send_at = NULL")
         .execute(&app.db.pool)
         .await

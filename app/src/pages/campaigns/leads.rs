@@ -478,7 +478,9 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String) -> impl Into
                 <tbody class="divide-y divide-slate-100">
                     {page.items.into_iter().map(|lead| view! {
                         <tr>
-                            <td class="px-4 py-2 font-medium text-slate-900">{lead.email}</td>
+                            <td class="px-4 py-2 font-medium">
+                                <a href=format!("/campaigns/{id}/leads/{}", lead.id) class="text-indigo-700 hover:underline">{lead.email}</a>
+                            </td>
                             <td class="px-4 py-2">{lead.first_name}</td>
                             <td class="px-4 py-2">{lead.company}</td>
                             <td class="hidden px-4 py-2 text-xs text-slate-600 md:table-cell">

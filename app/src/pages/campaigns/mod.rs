@@ -1,7 +1,8 @@
 //! `/campaigns` and `/campaigns/:id`: the team's campaigns, and one campaign with its leads,
-//! steps (editor, preview, lint) and schedule.
+//! steps (editor, preview, lint) and schedule; `/campaigns/:id/leads/:lead_id`: one lead.
 
 mod detail;
+mod lead;
 mod leads;
 mod schedule;
 mod steps;
@@ -12,6 +13,7 @@ use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 pub use detail::*;
+pub use lead::*;
 pub use leads::*;
 pub use schedule::*;
 pub use steps::*;

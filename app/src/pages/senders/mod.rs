@@ -337,6 +337,17 @@ fn SenderCard(
                     {reason}
                 </p>
             })}
+            {(account.tracking && !needs_action).then(|| view! {
+                <p class="mx-5 mb-4 text-xs text-slate-500" data-testid="sender-sync">
+                    {match account.last_synced_at {
+                        Some(at) => format!("Replies and bounces last checked {}", datetime(at)),
+                        None => "Replies and bounces are checked once the account has sent mail".to_string(),
+                    }}
+                    {account.sync_error.clone().map(|error| view! {
+                        <span class="block text-amber-800">{format!("The last check failed: {error}")}</span>
+                    })}
+                </p>
+            })}
             {tracking_off.then(|| view! {
                 <p class="mx-5 mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="tracking-off">
                     "Reply tracking and labels are off: Google did not grant Outreach permission to read and label mail (gmail.modify). \
