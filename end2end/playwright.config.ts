@@ -49,7 +49,7 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: `${root}/target/site`,
       OUTREACH_DATA_DIR: process.env.E2E_DATA_DIR!,
       OUTREACH_SYNC_INTERVAL_SECS: '2',
-      // Simulated recipients answer after 3 s (replies.spec.ts waits for one).
+      // Simulated recipients answer after 3 s (timeline.spec.ts waits for one).
       OUTREACH_SANDBOX_REPLY_DELAY_SECS: '3',
       RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       DATABASE_URL: '',
