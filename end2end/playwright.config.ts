@@ -51,7 +51,7 @@ export default defineConfig({
       OUTREACH_SYNC_INTERVAL_SECS: '2',
       // Sends go out at once (sending.spec.ts watches a campaign finish).
       OUTREACH_PACING: 'off',
-      // Simulated recipients answer after 3 s (replies.spec.ts waits for one).
+      // Simulated recipients answer after 3 s (timeline.spec.ts waits for one).
       OUTREACH_SANDBOX_REPLY_DELAY_SECS: '3',
       RUST_LOG: process.env.E2E_RUST_LOG ?? 'warn',
       DATABASE_URL: '',
