@@ -290,7 +290,9 @@ async fn stop_on_auto_reply(
 /// Gmail accepted a send after the account reached its limit and did not deliver it. The
 /// bounce does not say which message: the account's latest send before it is the one Gmail
 /// dropped. The account rests; that message goes back to `pending` (its follow-up, planned
-/// when it was marked sent, is withdrawn until it really goes out).
+/// when it was marked sent, is withdrawn until it really goes out). It is composed again with
+/// a new Message-ID: the dropped copy sits in the Sent folder with the old one, and the check
+/// of an uncertain attempt must never find that copy.
 async fn sending_limit_bounce(
     tx: &mut PgConnection,
     mailbox: &Mailbox,
@@ -316,7 +318,7 @@ async fn sending_limit_bounce(
     crate::senders::release_send(&mut *tx, dropped.id).await?;
     sqlx::query!(
         "UPDATE outbox_messages SET status = 'pending', send_at = $2, sent_at = NULL, gmail_message_id = NULL,
-                gmail_thread_id = NULL, updated_at = now(),
+                gmail_thread_id = NULL, message_id = NULL, raw = NULL, updated_at = now(),
                 last_error = 'Gmail did not deliver it (the account had reached its sending limit): sending again'
          WHERE team_id = $3 AND id = $1",
         dropped.id,

@@ -147,6 +147,8 @@ async fn a_delay_notice_is_noted_and_not_counted_as_a_bounce() {
 async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
     t.send_due().await;
+    let first_message_id = step_one_message_id(&t).await;
+    assert!(first_message_id.is_some());
     let raw = format!(
         "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
          Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\
@@ -171,6 +173,25 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
     );
     assert!(t.timeline(BOB).await.contains(&"not_delivered".to_owned()));
     assert_eq!(t.send_everything().await.sent, 0, "the paused account sends nothing");
+    // The copy Gmail dropped stays in the Sent folder with its Message-ID: the new attempt
+    // gets a new one, so an uncertain retry can never be mistaken for the dropped copy.
+    assert_eq!(step_one_message_id(&t).await, None, "composed again at the next claim");
+    t.app.sandbox().advance(TimeDelta::hours(25));
+    sqlx::query("UPDATE sender_accounts SET paused_until = now() - interval '1 second'")
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
+    assert!(t.send_everything().await.sent >= 1);
+    assert_eq!(t.steps_of(BOB).await[0], step(1, "sent"));
+    let resent = step_one_message_id(&t).await;
+    assert!(resent.is_some() && resent != first_message_id, "{resent:?} vs {first_message_id:?}");
+}
+
+async fn step_one_message_id(t: &Tracked) -> Option<String> {
+    sqlx::query_scalar("SELECT message_id FROM outbox_messages WHERE step_number = 1")
+        .fetch_one(&t.app.db.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
