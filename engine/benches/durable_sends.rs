@@ -17,10 +17,9 @@ use std::time::Instant;
 use engine::config::Config;
 use engine::crypto::SecretKey;
 use engine::google::Google;
-use engine::model::{NewCampaign, Role, Schedule, Step, User};
+use engine::model::{NewCampaign, Schedule, Step, User};
 use engine::outbox::worker::{Worker, WorkerSettings};
 use engine::sandbox::{DailyCaps, MailboxKind, OAuthClient, SimConfig, Simulator};
-use engine::team::NewUser;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -53,39 +52,15 @@ impl Bench {
         .await
         .expect("simulator");
         let db = engine::testing::test_db().await;
-        let vars = [
-            ("DATABASE_URL", db.url.clone()),
-            ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
-            ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
-            ("GOOGLE_AUTH_URL", format!("{base}/o/oauth2/v2/auth")),
-            ("GOOGLE_TOKEN_URL", format!("{base}/token")),
-            ("GOOGLE_REVOKE_URL", format!("{base}/revoke")),
-            ("GOOGLE_USERINFO_URL", format!("{base}/oauth2/v2/userinfo")),
-            ("GMAIL_API_URL", base.clone()),
-        ];
+        let mut vars = engine::testing::google_env(&base, CLIENT_ID, CLIENT_SECRET);
+        vars.push(("DATABASE_URL", db.url.clone()));
         let config = Config::from_lookup(|name| {
             vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
         })
         .expect("configuration");
         let key = Arc::new(SecretKey::generate());
         let google = Google::from_config(&config, &key, db.pool.clone()).expect("Google clients");
-        let (team, admin) = engine::team::create_user_in_team_named(
-            &db.pool,
-            "Bench",
-            NewUser {
-                email: "bench@example.com".into(),
-                name: "Bench".into(),
-                role: Role::Admin,
-                password: engine::auth::Password::parse("benchmark password").unwrap(),
-            },
-        )
-        .await
-        .expect("team");
-        sqlx::query("UPDATE teams SET postal_address = '1 Bench Street, Berlin' WHERE id = $1")
-            .bind(team.id)
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        let (_, admin) = engine::testing::team_with_admin(&db.pool, "Bench").await;
         let bench = Self { pool: db.pool, key, google, config, admin };
         for mailbox in &mailboxes {
             bench.connect(mailbox).await;

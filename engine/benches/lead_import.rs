@@ -7,8 +7,7 @@
 use std::time::Instant;
 
 use engine::csv_import::ImportOptions;
-use engine::model::{NewCampaign, Role};
-use engine::team::NewUser;
+use engine::model::NewCampaign;
 
 fn csv(rows: usize) -> Vec<u8> {
     let mut out = String::with_capacity(rows * 70);
@@ -34,19 +33,7 @@ fn peak_rss_mb() -> Option<u64> {
 #[tokio::main]
 async fn main() {
     let db = engine::testing::test_db().await;
-    let password = engine::auth::Password::parse("benchmark password").expect("password");
-    let (team, user) = engine::team::create_user_in_team_named(
-        &db.pool,
-        "Bench",
-        NewUser {
-            email: "bench@example.com".into(),
-            name: "Bench".into(),
-            role: Role::Admin,
-            password,
-        },
-    )
-    .await
-    .expect("team");
+    let (team, user) = engine::testing::team_with_admin(&db.pool, "Bench").await;
     println!("{:>10} {:>10} {:>14} {:>14}", "rows", "seconds", "rows/second", "peak RSS MB");
     for rows in [100_000usize, 1_000_000] {
         let campaign = engine::campaigns::create(

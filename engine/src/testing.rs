@@ -187,3 +187,43 @@ impl Drop for FileLock {
         unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }
+
+/// The configuration that points Outreach at a Google-compatible server at `base` (a
+/// simulator on its own port) with the OAuth client `client_id` / `client_secret`.
+pub fn google_env(base: &str, client_id: &str, client_secret: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("GOOGLE_CLIENT_ID", client_id.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", client_secret.to_owned()),
+        ("GOOGLE_AUTH_URL", format!("{base}/o/oauth2/v2/auth")),
+        ("GOOGLE_TOKEN_URL", format!("{base}/token")),
+        ("GOOGLE_REVOKE_URL", format!("{base}/revoke")),
+        ("GOOGLE_USERINFO_URL", format!("{base}/oauth2/v2/userinfo")),
+        ("GMAIL_API_URL", base.to_owned()),
+    ]
+}
+
+/// A team named `name` with one admin (`bench@example.com`) and a postal address, as
+/// benchmarks need it.
+pub async fn team_with_admin(
+    pool: &PgPool,
+    name: &str,
+) -> (crate::model::Team, crate::model::User) {
+    let (team, admin) = crate::team::create_user_in_team_named(
+        pool,
+        name,
+        crate::team::NewUser {
+            email: "bench@example.com".into(),
+            name: "Bench".into(),
+            role: crate::model::Role::Admin,
+            password: crate::auth::Password::parse("benchmark password").expect("a valid password"),
+        },
+    )
+    .await
+    .expect("create the team");
+    sqlx::query("UPDATE teams SET postal_address = '1 Bench Street, Berlin' WHERE id = $1")
+        .bind(team.id)
+        .execute(pool)
+        .await
+        .expect("set the postal address");
+    (team, admin)
+}

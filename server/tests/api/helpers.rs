@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use app::state::AppState;
 use engine::config::Config;
+pub use engine::testing::google_env;
 use engine::testing::{TestDb, test_db};
 use reqwest::{Response, StatusCode, redirect};
 use server::startup::Application;
@@ -43,20 +44,6 @@ pub async fn spawn_app_with(extra: &[(&str, String)]) -> TestApp {
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp { address, client: new_client(), db, state }
-}
-
-/// The configuration that points the app at a Google-compatible server at `base` (a
-/// simulator on its own port) with the OAuth client `client_id`/`client_secret`.
-pub fn google_env(base: &str, client_id: &str, client_secret: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("GOOGLE_CLIENT_ID", client_id.to_owned()),
-        ("GOOGLE_CLIENT_SECRET", client_secret.to_owned()),
-        ("GOOGLE_AUTH_URL", format!("{base}/o/oauth2/v2/auth")),
-        ("GOOGLE_TOKEN_URL", format!("{base}/token")),
-        ("GOOGLE_REVOKE_URL", format!("{base}/revoke")),
-        ("GOOGLE_USERINFO_URL", format!("{base}/oauth2/v2/userinfo")),
-        ("GMAIL_API_URL", base.to_owned()),
-    ]
 }
 
 pub fn new_client() -> reqwest::Client {
