@@ -5,6 +5,7 @@ use engine::model::{Lead, LeadImportReport, LeadStatus, Page};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
+use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
 use uuid::Uuid;
@@ -213,7 +214,10 @@ pub fn LeadsTab(id: Uuid) -> impl IntoView {
 #[component]
 fn ImportLeads(id: Uuid, import: UploadAction<LeadImportReport>) -> impl IntoView {
     let changed = expect_context::<CampaignChanged>();
-    let file = RwSignal::new_local(None::<File>);
+    // A `File` is a browser object that may only be dropped on the thread that made it. The
+    // wrapper sits inside the `Option`: on the server the value is always `None`, so a page
+    // finished on another worker thread never drops a wrapper there.
+    let file = RwSignal::new(None::<SendWrapper<File>>);
     let roles = RwSignal::new(Vec::<String>::new());
     let dragging = RwSignal::new(false);
     let check: UploadAction<CsvCheck> =
@@ -236,7 +240,7 @@ fn ImportLeads(id: Uuid, import: UploadAction<LeadImportReport>) -> impl IntoVie
         check.value().set(None);
         import.value().set(None);
         roles.set(Vec::new());
-        file.set(chosen);
+        file.set(chosen.map(SendWrapper::new));
     };
     let form_data = move |with_mapping: bool| -> Option<FormData> {
         let chosen = file.get_untracked()?;
