@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -258,7 +259,8 @@ pub async fn list(
     )
     .fetch_one(pool)
     .await?;
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        LeadRecord,
         r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
                   created_at, updated_at
            FROM leads
@@ -275,26 +277,14 @@ pub async fn list(
     )
     .fetch_all(pool)
     .await?;
-    let items = rows
-        .into_iter()
-        .map(|row| Lead {
-            id: row.id,
-            campaign_id: row.campaign_id,
-            email: row.email,
-            first_name: row.first_name,
-            company: row.company,
-            fields: fields_map(row.fields),
-            status: row.status,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
-        .collect();
+    let items = rows.into_iter().map(Lead::from).collect();
     Ok(Page { items, total, page, per_page })
 }
 
 /// One lead of the team.
 pub async fn get(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<Lead> {
-    let row = sqlx::query!(
+    let row = sqlx::query_as!(
+        LeadRecord,
         r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
                   created_at, updated_at
            FROM leads WHERE team_id = $1 AND id = $2"#,
@@ -304,17 +294,36 @@ pub async fn get(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<Lead> {
     .fetch_optional(pool)
     .await?
     .ok_or(Error::NotFound("lead"))?;
-    Ok(Lead {
-        id: row.id,
-        campaign_id: row.campaign_id,
-        email: row.email,
-        first_name: row.first_name,
-        company: row.company,
-        fields: fields_map(row.fields),
-        status: row.status,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-    })
+    Ok(row.into())
+}
+
+/// A `leads` row as stored (fields as JSON).
+struct LeadRecord {
+    id: Uuid,
+    campaign_id: Uuid,
+    email: String,
+    first_name: String,
+    company: String,
+    fields: serde_json::Value,
+    status: LeadStatus,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<LeadRecord> for Lead {
+    fn from(row: LeadRecord) -> Self {
+        Lead {
+            id: row.id,
+            campaign_id: row.campaign_id,
+            email: row.email,
+            first_name: row.first_name,
+            company: row.company,
+            fields: fields_map(row.fields),
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// Removes leads from a draft campaign (e.g. those the lint found problems with).
