@@ -8,6 +8,7 @@ pub mod email_address;
 pub mod field_name;
 pub mod model;
 pub mod sandbox_inbox;
+pub mod send_estimate;
 pub mod senders;
 pub mod single_line;
 pub mod template;

@@ -2,6 +2,7 @@
 //! accounts that take turns.
 
 use engine::model::{Campaign, CampaignSettings, Schedule};
+use engine::send_estimate::{EstimateInput, estimate};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -18,6 +19,7 @@ pub struct SenderChoice {
     pub id: Uuid,
     pub email: String,
     pub status: String,
+    pub daily_cap: u32,
 }
 
 #[server]
@@ -27,7 +29,12 @@ pub async fn sender_choices() -> Result<Vec<SenderChoice>, AppError> {
         engine::senders::list(&state.pool, user.team_id, &user, chrono::Utc::now()).await?;
     Ok(accounts
         .into_iter()
-        .map(|a| SenderChoice { id: a.id, email: a.email, status: a.status.as_str().to_string() })
+        .map(|a| SenderChoice {
+            id: a.id,
+            email: a.email,
+            status: a.status.as_str().to_string(),
+            daily_cap: a.daily_cap,
+        })
         .collect())
 }
 
@@ -115,6 +122,25 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
     let stop_on_auto_reply = RwSignal::new(campaign.settings.stop_on_auto_reply);
     let bounce_percent = RwSignal::new(format_percent(campaign.settings.bounce_pause_threshold));
     let chosen = RwSignal::new(campaign.sender_ids);
+    let inputs = ScheduleInputs { timezone, days, start_hour, end_hour, min_gap, max_gap };
+    let caps: Vec<(Uuid, u32)> = senders.iter().map(|s| (s.id, s.daily_cap)).collect();
+    let (steps, leads) = (campaign.steps, campaign.stats.pending.max(0) as u64);
+    // Recomputed as the rep types, from what the form holds now.
+    let summary = move || {
+        let schedule = inputs.schedule_or_default();
+        let chosen_caps: Vec<u32> = chosen
+            .read()
+            .iter()
+            .filter_map(|id| caps.iter().find(|(sid, _)| sid == id).map(|(_, cap)| *cap))
+            .collect();
+        estimate(&EstimateInput {
+            schedule: &schedule,
+            steps: &steps,
+            leads,
+            account_caps: &chosen_caps,
+        })
+        .summary()
+    };
     let save = ServerAction::<SaveSchedule>::new();
     // Input the browser can tell is wrong before asking the server.
     let local_error = RwSignal::new(None::<AppError>);
@@ -132,7 +158,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
         ev.prevent_default();
         let built = build_input(
             id,
-            ScheduleInputs { timezone, days, start_hour, end_hour, min_gap, max_gap },
+            inputs,
             stop_on_auto_reply.get_untracked(),
             &bounce_percent.get_untracked(),
             chosen.get_untracked(),
@@ -262,6 +288,9 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
                 }}
                 {field_error("sender_ids")}
             </Card>
+            <p class="rounded-md bg-indigo-50 px-4 py-3 text-sm text-indigo-900 lg:col-span-2" data-testid="schedule-summary" aria-live="polite">
+                {summary}
+            </p>
             <div class="flex items-center gap-3 lg:col-span-2">
                 <button type="submit" disabled=move || save.pending().get()
                     class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
@@ -283,6 +312,21 @@ struct ScheduleInputs {
     end_hour: RwSignal<String>,
     min_gap: RwSignal<String>,
     max_gap: RwSignal<String>,
+}
+
+impl ScheduleInputs {
+    /// The schedule as typed so far; a field that is not a number yet counts as 0.
+    fn schedule_or_default(&self) -> Schedule {
+        let number = |value: RwSignal<String>| value.read().trim().parse().unwrap_or(0);
+        Schedule {
+            timezone: self.timezone.get(),
+            days: self.days.get(),
+            start_hour: number(self.start_hour),
+            end_hour: number(self.end_hour),
+            min_gap_seconds: number(self.min_gap),
+            max_gap_seconds: number(self.max_gap),
+        }
+    }
 }
 
 /// The save request, or the first field the browser can already tell is wrong.
