@@ -2,6 +2,7 @@
 //! steps (editor, preview, lint) and schedule; `/campaigns/:id/leads/:lead_id`: one lead.
 
 mod detail;
+mod guide;
 mod lead;
 mod leads;
 mod schedule;

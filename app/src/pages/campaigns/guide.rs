@@ -1,0 +1,208 @@
+//! The guided set-up of a draft campaign: the stages from name to start as a stepper above
+//! the tabs (what is done, what comes next), and the Review tab that sums everything up and
+//! starts the campaign. Every stage saves to the draft as it goes, so leaving and coming back
+//! keeps everything.
+
+use engine::model::{Campaign, CampaignStatus, LintReport, Severity};
+use engine::send_estimate::{EstimateInput, estimate};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::detail::{CampaignChanged, ChangeCampaignStatus, load_campaign, problem_text};
+use super::schedule::{SenderChoice, sender_choices};
+use super::steps::lint_campaign;
+use crate::components::forms::FormError;
+use crate::components::forms::action_error;
+use crate::components::ui::Card;
+use crate::format::count;
+
+/// One stage of the set-up: its tab, its name, and whether the draft already has it.
+struct Stage {
+    tab: &'static str,
+    label: &'static str,
+    done: bool,
+}
+
+fn stages(campaign: &Campaign) -> [Stage; 4] {
+    [
+        Stage { tab: "leads", label: "Upload leads", done: campaign.stats.leads > 0 },
+        Stage { tab: "steps", label: "Write the emails", done: !campaign.steps.is_empty() },
+        Stage { tab: "schedule", label: "Set the schedule", done: !campaign.sender_ids.is_empty() },
+        Stage { tab: "review", label: "Review & start", done: false },
+    ]
+}
+
+/// The stepper shown above a draft's tabs: each stage with a tick once done, the current tab
+/// marked, and a "Next" link to the first stage still to do.
+#[component]
+pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
+    if campaign.status != CampaignStatus::Draft {
+        return None;
+    }
+    let id = campaign.id;
+    let stages = stages(&campaign);
+    let next = stages.iter().find(|s| !s.done).map(|s| (s.tab, s.label));
+    Some(view! {
+        <nav aria-label="Campaign set-up" class="mt-6 rounded-xl border border-indigo-100 bg-indigo-50/60 p-4" data-testid="setup-guide">
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <ol class="flex flex-wrap items-center gap-x-2 gap-y-2 text-sm">
+                    {stages.into_iter().enumerate().map(|(n, stage)| {
+                        let current = move || tab.get() == stage.tab;
+                        view! {
+                            <li class="flex items-center gap-2">
+                                {(n > 0).then(|| view! { <span aria-hidden="true" class="text-slate-300">"→"</span> })}
+                                <a href=format!("/campaigns/{id}?tab={}", stage.tab)
+                                    aria-current=move || current().then_some("step")
+                                    class=move || format!("flex items-center gap-2 rounded-full px-3 py-1 {}",
+                                        if current() { "bg-white font-semibold text-indigo-800 shadow-sm ring-1 ring-indigo-200" } else { "text-slate-700 hover:bg-white" })>
+                                    <span class=if stage.done {
+                                        "flex h-5 w-5 items-center justify-center rounded-full bg-emerald-600 text-xs text-white"
+                                    } else {
+                                        "flex h-5 w-5 items-center justify-center rounded-full bg-slate-200 text-xs text-slate-700"
+                                    }>
+                                        {if stage.done { "✓".to_string() } else { (n + 1).to_string() }}
+                                    </span>
+                                    {stage.label}
+                                    {stage.done.then(|| view! { <span class="sr-only">" (done)"</span> })}
+                                </a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+                {next.map(|(next_tab, label)| view! {
+                    <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
+                        class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+                        {format!("Next: {label}")}
+                    </a>
+                })}
+            </div>
+        </nav>
+    })
+}
+
+/// The Review tab: leads, emails, schedule in plain language, senders and the lint verdict,
+/// with the Start button.
+#[component]
+pub fn ReviewTab(id: Uuid) -> impl IntoView {
+    let changed = expect_context::<CampaignChanged>();
+    let campaign = Resource::new(move || (id, changed.0.get()), |(id, _)| load_campaign(id));
+    let senders = Resource::new(|| (), |_| sender_choices());
+    let lint = Resource::new(move || (id, changed.0.get()), |(id, _)| lint_campaign(id));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || match (campaign.get(), senders.get(), lint.get()) {
+                (Some(Ok(campaign)), Some(Ok(senders)), Some(Ok(lint))) =>
+                    Some(view! { <Review campaign senders lint/> }.into_any()),
+                (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) =>
+                    Some(view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()),
+                _ => None,
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> impl IntoView {
+    let id = campaign.id;
+    let changed = expect_context::<CampaignChanged>();
+    let chosen: Vec<SenderChoice> = campaign
+        .sender_ids
+        .iter()
+        .filter_map(|sid| senders.iter().find(|s| s.id == *sid).cloned())
+        .collect();
+    let caps: Vec<u32> = chosen.iter().map(|s| s.daily_cap).collect();
+    let plan = estimate(&EstimateInput {
+        schedule: &campaign.schedule,
+        steps: &campaign.steps,
+        leads: campaign.stats.pending.max(0) as u64,
+        account_caps: &caps,
+    })
+    .summary();
+    let schedule = &campaign.schedule;
+    let window = format!(
+        "{}, {}:00–{}:00 ({})",
+        schedule.days.join(", "),
+        schedule.start_hour,
+        schedule.end_hour,
+        schedule.timezone
+    );
+    let errors: Vec<String> = lint
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .take(10)
+        .map(problem_text)
+        .collect();
+    let warnings = lint.problems.iter().filter(|p| p.severity == Severity::Warning).count();
+    let ready = errors.is_empty() && campaign.stats.leads > 0 && !chosen.is_empty();
+    let start = ServerAction::<ChangeCampaignStatus>::new();
+    Effect::new(move |previous: Option<usize>| {
+        let version = start.version().get();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
+    let error = action_error(start);
+    let is_draft = campaign.status == CampaignStatus::Draft;
+    let link = move |tab: &str| format!("/campaigns/{id}?tab={tab}");
+    view! {
+        <div class="grid gap-6 lg:grid-cols-2" data-testid="review">
+            <Card title="Leads">
+                <p class="text-sm">{format!("{} leads, {} not mailed yet.", count(campaign.stats.leads.max(0) as u64), count(campaign.stats.pending.max(0) as u64))}</p>
+                <a href=link("leads") class="mt-2 inline-block text-sm text-indigo-600 hover:underline">"Change leads"</a>
+            </Card>
+            <Card title="Emails">
+                {if campaign.steps.is_empty() {
+                    view! { <p class="text-sm text-rose-700">"No emails written yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="list-inside list-decimal space-y-1 text-sm">
+                            {campaign.steps.iter().enumerate().map(|(n, step)| {
+                                let when = if n == 0 { "first email".to_string() } else { format!("{} days later", step.delay_days) };
+                                view! { <li><span class="font-medium">{step.subject.clone()}</span><span class="text-slate-500">{format!(" · {when}")}</span></li> }
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
+                <a href=link("steps") class="mt-2 inline-block text-sm text-indigo-600 hover:underline">"Edit emails"</a>
+            </Card>
+            <Card title="Schedule & senders">
+                <p class="text-sm">{window}</p>
+                <ul class="mt-2 space-y-1 text-sm">
+                    {chosen.iter().map(|s| view! { <li>{s.email.clone()}<span class="text-slate-500">{format!(" · {} · up to {} a day", s.status, s.daily_cap)}</span></li> }).collect_view()}
+                </ul>
+                <p class="mt-3 rounded-md bg-indigo-50 px-3 py-2 text-sm text-indigo-900" data-testid="review-summary">{plan}</p>
+                <a href=link("schedule") class="mt-2 inline-block text-sm text-indigo-600 hover:underline">"Change schedule or senders"</a>
+            </Card>
+            <Card title="Checks">
+                {if errors.is_empty() {
+                    view! { <p class="text-sm text-emerald-700">{format!("No errors. {warnings} warnings.")}</p> }.into_any()
+                } else {
+                    view! {
+                        <div>
+                            <p class="text-sm font-semibold text-rose-700">{format!("{} errors to fix before starting:", lint.errors)}</p>
+                            <ul class="mt-1 list-inside list-disc space-y-1 text-sm text-rose-800">
+                                {errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                            </ul>
+                        </div>
+                    }.into_any()
+                }}
+            </Card>
+            {is_draft.then(|| view! {
+                <div class="flex flex-wrap items-center gap-3 lg:col-span-2">
+                    <ActionForm action=start>
+                        <input type="hidden" name="id" value=id.to_string()/>
+                        <input type="hidden" name="change" value="start"/>
+                        <button type="submit" disabled=move || !ready || start.pending().get() data-testid="review-start"
+                            class="rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-500 disabled:opacity-50">
+                            "Start campaign"
+                        </button>
+                    </ActionForm>
+                    {(!ready).then(|| view! { <p class="text-sm text-slate-600">"Finish the stages above to start."</p> })}
+                    <FormError error/>
+                </div>
+            })}
+        </div>
+    }
+}
