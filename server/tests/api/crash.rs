@@ -196,3 +196,52 @@ async fn three_binaries_on_one_database_send_each_lead_exactly_once() {
     stage.finish(&mut instances).await;
     stage.assert_exactly_once_within_caps(LEADS);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_within_seconds_and_leaves_nothing_sending() {
+    const LEADS: usize = 200;
+    /// PRODUCT.md promises "a few seconds"; the worker's own limit is 15.
+    const STOP_WITHIN: Duration = Duration::from_secs(5);
+    let stage = stage(LEADS).await;
+    // Slow Gmail answers, so sends are in flight when the signal arrives.
+    let slow = Faults { latency_ms: 400, ..Faults::default() };
+    stage.google.set_faults(None, slow).unwrap();
+    let mut instance = stage.launch("terminated");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while LEADS as i64 - stage.unsent().await < 5 {
+        assert!(Instant::now() < deadline, "the instance never started sending");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pid = libc::pid_t::try_from(instance.id()).unwrap();
+    // SAFETY: sending a signal to our own child process, which has not been waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = instance.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > STOP_WITHIN {
+            kill_all(std::slice::from_mut(&mut instance));
+            panic!("still running {STOP_WITHIN:?} after SIGTERM; log in {}", stage.logs.display());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean exit after SIGTERM, not {status}");
+    let sending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox_messages WHERE status IN ('sending', 'ambiguous')",
+    )
+    .fetch_one(&stage.app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(sending, 0, "every in-flight send was finished or released");
+    let leased: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sender_leases WHERE expires_at > now()")
+            .fetch_one(&stage.app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(leased, 0, "the accounts were handed back for another instance to take at once");
+    stage.google.set_faults(None, Faults::default()).unwrap();
+    let mut next = [stage.launch("next")];
+    stage.finish(&mut next).await;
+    stage.assert_exactly_once_within_caps(LEADS);
+}
