@@ -6,6 +6,7 @@ mod guard;
 mod health;
 mod request_log;
 mod sandbox;
+mod server_fn_status;
 pub mod session_store;
 
 use app::state::AppState;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             move || leptos::prelude::provide_context(fallback_state.clone()),
             app::shell,
         ))
+        .layer(middleware::from_fn(server_fn_status::fitting_status))
         .layer(middleware::from_fn(csrf::reject_cross_site_writes))
         .with_state(state)
 }
