@@ -15,7 +15,6 @@ use crate::model::{
 
 /// Suppression CSV files are small lists; anything bigger is a mistake.
 pub const IMPORT_BYTE_LIMIT: usize = 10 * 1024 * 1024;
-const MAX_PER_PAGE: i64 = 200;
 
 /// What a suppression covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,8 +53,8 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page<Suppression>> {
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
+    let paging = crate::db::Paging::new(page, per_page)?;
+    let (page, per_page) = (paging.page, paging.per_page);
     let pattern = query
         .map(str::trim)
         .filter(|q| !q.is_empty())
@@ -77,7 +76,7 @@ pub async fn list(
         team_id,
         pattern,
         per_page,
-        (page - 1) * per_page
+        paging.offset()
     )
     .fetch_all(pool)
     .await?;

@@ -22,7 +22,6 @@ use crate::model::{CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadSta
 
 /// COPY data is sent in chunks of about this size.
 const CHUNK_BYTES: usize = 256 * 1024;
-const MAX_PER_PAGE: i64 = 200;
 
 /// What the parsing thread learned besides the rows.
 struct Parsed {
@@ -241,8 +240,8 @@ pub async fn list(
     per_page: i64,
 ) -> Result<Page<Lead>> {
     ensure_campaign(pool, team_id, campaign_id).await?;
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
+    let paging = crate::db::Paging::new(page, per_page)?;
+    let (page, per_page) = (paging.page, paging.per_page);
     let status = filter.status.map(LeadStatus::as_str);
     let query = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let prefix = query.map(|q| format!("{}%", escape_like(&q.to_lowercase())));
@@ -273,7 +272,7 @@ pub async fn list(
         prefix,
         contains,
         per_page,
-        (page - 1) * per_page
+        paging.offset()
     )
     .fetch_all(pool)
     .await?;
