@@ -30,6 +30,8 @@ struct Parsed {
     fields: Vec<String>,
     invalid: Vec<InvalidEntry>,
     duplicates: u64,
+    /// Rows read below the header (blank ones not counted).
+    rows: u64,
 }
 
 /// Imports a CSV file into the campaign. A file refused as a whole (`Error::Invalid` with
@@ -117,6 +119,11 @@ pub async fn import_csv(
         outcomes.iter().find(|(outcome, _)| outcome == name).map_or(0, |(_, n)| *n as u64)
     };
     let imported = count("inserted");
+    if imported == 0 {
+        // Nothing added: the campaign stays exactly as it was (no new merge fields either).
+        tx.commit().await?;
+        return Ok(report(imported, &parsed, &count, allow_elsewhere));
+    }
     sqlx::query!(
         "UPDATE campaigns SET lead_count = lead_count + $3,
                 lead_fields = ARRAY(SELECT DISTINCT f FROM unnest(lead_fields || $4::text[]) AS f ORDER BY f),
@@ -133,18 +140,27 @@ pub async fn import_csv(
         crate::outbox::plan_first_steps(&mut tx, team_id, campaign_id, chrono::Utc::now()).await?;
     }
     tx.commit().await?;
-    Ok(LeadImportReport {
+    Ok(report(imported, &parsed, &count, allow_elsewhere))
+}
+
+fn report(
+    imported: u64,
+    parsed: &Parsed,
+    count: &dyn Fn(&str) -> u64,
+    allow_elsewhere: bool,
+) -> LeadImportReport {
+    LeadImportReport {
         imported,
         duplicates_in_file: parsed.duplicates,
         already_in_campaign: count("in_campaign"),
         in_other_campaigns: count("elsewhere"),
         skipped_in_other_campaigns: !allow_elsewhere,
         suppressed: count("suppressed"),
-        invalid: parsed.invalid,
+        invalid: parsed.invalid.clone(),
         encoding: parsed.encoding.to_owned(),
         delimiter: parsed.delimiter.to_string(),
-        fields: parsed.fields,
-    })
+        fields: parsed.fields.clone(),
+    }
 }
 
 /// Runs on a blocking thread: reads the file and sends COPY text rows in chunks.
@@ -160,9 +176,11 @@ fn parse_into_copy_rows(
         fields: reader.custom_field_names().map(str::to_owned).collect(),
         invalid: Vec::new(),
         duplicates: 0,
+        rows: 0,
     };
     let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
     for item in reader.by_ref() {
+        parsed.rows += 1;
         match item? {
             CsvItem::Lead(lead) => push_copy_row(&mut chunk, &lead),
             CsvItem::Invalid(line) => {
@@ -177,6 +195,9 @@ fn parse_into_copy_rows(
                 return Ok(parsed);
             }
         }
+    }
+    if parsed.rows == 0 {
+        return Err(CsvError::NoRows);
     }
     if !chunk.is_empty() {
         let _ = sender.blocking_send(chunk);

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::columns::{self, Column, ColumnRole};
-use super::{CsvError, ImportOptions, OpenedCsv, SourceEncoding, open, record_start_line};
+use super::{
+    CsvError, ImportOptions, OpenedCsv, SourceEncoding, check_quotes_closed, open,
+    record_start_line,
+};
 use crate::email_address::EmailAddress;
 use crate::single_line::single_line;
 use crate::template::FieldLookup;
@@ -139,6 +142,7 @@ impl<R: Read> LeadReader<R> {
             if self.record.iter().all(|value| value.trim().is_empty()) {
                 continue;
             }
+            check_quotes_closed(&self.csv.records, &self.record)?;
             return Ok(Some(self.item(line)));
         }
     }
