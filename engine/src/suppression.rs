@@ -203,9 +203,11 @@ pub async fn import_csv(
 type ImportEntry = (Target, SuppressionReason, String);
 
 fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map(str::to_string)
-        .unwrap_or_else(|_| encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned());
+    // Read like a lead list: any recognized encoding; images, archives, UTF-16 without a
+    // byte-order mark and empty files refused before anything is added.
+    let limit = u64::try_from(IMPORT_BYTE_LIMIT).unwrap_or(u64::MAX);
+    let text = crate::csv_import::decode_to_string(bytes, limit)
+        .map_err(|e| Error::invalid("file", e.to_string()))?;
     let delimiter = [b',', b';', b'\t']
         .into_iter()
         .max_by_key(|d| text.lines().next().unwrap_or("").matches(*d as char).count())
@@ -226,6 +228,16 @@ fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
         // The csv crate's positions start before skipped blank lines; count from the record's
         // first character instead.
         let line = record.position().map_or(0, |p| line_of(&text, p.byte()));
+        // A quote never closed swallows the rest of the file into the last value of a record.
+        let swallowed = record.iter().next_back().is_some_and(|value| value.contains('\n'))
+            && !text.trim_end_matches('\n').ends_with('"')
+            && is_last_record(&text, &record);
+        if swallowed {
+            return Err(Error::invalid(
+                "file",
+                crate::csv_import::CsvError::UnclosedQuote { line }.to_string(),
+            ));
+        }
         if first {
             first = false;
             if let Some(header) = Columns::from_header(&record) {
@@ -265,6 +277,12 @@ fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
         }
     }
     Ok((entries, invalid))
+}
+
+/// Whether `record`'s last value reaches the end of `text` (nothing but line breaks after it).
+fn is_last_record(text: &str, record: &csv::StringRecord) -> bool {
+    let Some(last) = record.iter().next_back() else { return false };
+    text.trim_end_matches('\n').ends_with(last.trim_end_matches('\n'))
 }
 
 fn line_of(text: &str, byte: u64) -> u64 {
