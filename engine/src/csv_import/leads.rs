@@ -13,7 +13,7 @@ use super::{
     record_start_line,
 };
 use crate::email_address::EmailAddress;
-use crate::single_line::single_line;
+use crate::single_line::{is_bidi_control, single_line};
 use crate::template::FieldLookup;
 
 /// Invalid values are quoted in reports up to this many characters.
@@ -224,9 +224,14 @@ fn address_hash(email: &EmailAddress) -> u64 {
     hasher.finish()
 }
 
-/// For custom fields: line breaks and tabs are kept, other control characters dropped.
+/// For custom fields: line breaks and tabs are kept, other control characters and
+/// bidirectional overrides dropped.
 pub(super) fn clean_multi_line(value: &str) -> String {
-    value.trim().chars().filter(|&c| !c.is_control() || c == '\n' || c == '\t').collect()
+    value
+        .trim()
+        .chars()
+        .filter(|&c| (!c.is_control() || c == '\n' || c == '\t') && !is_bidi_control(c))
+        .collect()
 }
 
 /// A value safe and short enough to quote in a report.
