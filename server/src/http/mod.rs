@@ -19,6 +19,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use request_log::redact_path;
 
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "outreach_session";
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let context_state = state.clone();
