@@ -5,6 +5,7 @@ mod sender_helpers;
 mod tracking_helpers;
 
 mod auth;
+mod bad_input;
 mod campaign_pages;
 mod campaigns;
 mod crash;
