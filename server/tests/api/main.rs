@@ -12,6 +12,7 @@ mod crash;
 mod outbox;
 mod rest;
 mod sandbox;
+mod security;
 mod senders;
 mod suppressions;
 mod tracking;
