@@ -24,12 +24,28 @@ pub enum Error {
     #[error("{message}")]
     RateLimited { message: String, retry_after: Duration },
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("{0}")]
     Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<sqlx::Error> for Error {
+    /// Text PostgreSQL cannot store (a NUL character, in `text` or in JSON) is the input's
+    /// fault, not ours: a 400, and the statement — and its transaction — wrote nothing.
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error
+            && matches!(db.code().as_deref(), Some("22021" | "22P05"))
+        {
+            return Error::Invalid {
+                field: None,
+                message: "text cannot contain the NUL character (\\u0000)".into(),
+            };
+        }
+        Error::Database(error)
+    }
+}
 
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

@@ -15,7 +15,6 @@ use crate::model::{
 
 /// Suppression CSV files are small lists; anything bigger is a mistake.
 pub const IMPORT_BYTE_LIMIT: usize = 10 * 1024 * 1024;
-const MAX_PER_PAGE: i64 = 200;
 
 /// What a suppression covers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -54,8 +53,8 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page<Suppression>> {
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
+    let paging = crate::db::Paging::new(page, per_page)?;
+    let (page, per_page) = (paging.page, paging.per_page);
     let pattern = query
         .map(str::trim)
         .filter(|q| !q.is_empty())
@@ -77,7 +76,7 @@ pub async fn list(
         team_id,
         pattern,
         per_page,
-        (page - 1) * per_page
+        paging.offset()
     )
     .fetch_all(pool)
     .await?;
@@ -204,9 +203,11 @@ pub async fn import_csv(
 type ImportEntry = (Target, SuppressionReason, String);
 
 fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
-        .map(str::to_string)
-        .unwrap_or_else(|_| encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned());
+    // Read like a lead list: any recognized encoding; images, archives, UTF-16 without a
+    // byte-order mark and empty files refused before anything is added.
+    let limit = u64::try_from(IMPORT_BYTE_LIMIT).unwrap_or(u64::MAX);
+    let text = crate::csv_import::decode_to_string(bytes, limit)
+        .map_err(|e| Error::invalid("file", e.to_string()))?;
     let delimiter = [b',', b';', b'\t']
         .into_iter()
         .max_by_key(|d| text.lines().next().unwrap_or("").matches(*d as char).count())
@@ -227,6 +228,16 @@ fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
         // The csv crate's positions start before skipped blank lines; count from the record's
         // first character instead.
         let line = record.position().map_or(0, |p| line_of(&text, p.byte()));
+        // A quote never closed swallows the rest of the file into the last value of a record.
+        let swallowed = record.iter().next_back().is_some_and(|value| value.contains('\n'))
+            && !text.trim_end_matches('\n').ends_with('"')
+            && is_last_record(&text, &record);
+        if swallowed {
+            return Err(Error::invalid(
+                "file",
+                crate::csv_import::CsvError::UnclosedQuote { line }.to_string(),
+            ));
+        }
         if first {
             first = false;
             if let Some(header) = Columns::from_header(&record) {
@@ -266,6 +277,12 @@ fn parse_import(bytes: &[u8]) -> Result<(Vec<ImportEntry>, Vec<InvalidEntry>)> {
         }
     }
     Ok((entries, invalid))
+}
+
+/// Whether `record`'s last value reaches the end of `text` (nothing but line breaks after it).
+fn is_last_record(text: &str, record: &csv::StringRecord) -> bool {
+    let Some(last) = record.iter().next_back() else { return false };
+    text.trim_end_matches('\n').ends_with(last.trim_end_matches('\n'))
 }
 
 fn line_of(text: &str, byte: u64) -> u64 {

@@ -167,7 +167,7 @@ fn leptos_options(site_addr: SocketAddr) -> LeptosOptions {
 async fn router(state: AppState) -> anyhow::Result<Router> {
     let store = http::session_store::PgSessionStore::new(state.pool.clone());
     let sessions = SessionManagerLayer::new(store.clone())
-        .with_name("outreach_session")
+        .with_name(http::SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(state.config.secure_cookies())

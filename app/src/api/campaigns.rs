@@ -1,7 +1,7 @@
 //! `/api/v1/campaigns…`: campaigns, their leads, preview, lint and state changes.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use engine::campaigns::leads::LeadFilter;
 use engine::campaigns::lint::LinkSigner;
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiUser};
+use super::extract::{ApiJson, ApiUser, Path, Query};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -2,13 +2,13 @@
 //! (mark replied, suppress).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use engine::model::{LeadDetail, LeadPatch};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiUser};
+use super::extract::{ApiJson, ApiUser, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

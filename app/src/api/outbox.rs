@@ -1,14 +1,14 @@
 //! `/api/v1/outbox`: every planned email with its state, next try and last error.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use engine::model::{OutboxMessage, OutboxStatus, Page};
 use engine::outbox::OutboxFilter;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::ApiUser;
+use super::extract::{ApiUser, Path, Query};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

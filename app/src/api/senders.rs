@@ -2,7 +2,7 @@
 //! reconnect, edit limits, disconnect, and choose which reps may use an account.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use engine::senders::{SenderAccount, SenderChanges};
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiUser};
+use super::extract::{ApiJson, ApiUser, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

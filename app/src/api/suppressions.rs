@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use engine::model::{Page, Suppression, SuppressionImportReport, SuppressionReason};
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiUser};
+use super::extract::{ApiJson, ApiUser, Path, Query};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -22,7 +22,6 @@ use crate::model::{CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadSta
 
 /// COPY data is sent in chunks of about this size.
 const CHUNK_BYTES: usize = 256 * 1024;
-const MAX_PER_PAGE: i64 = 200;
 
 /// What the parsing thread learned besides the rows.
 struct Parsed {
@@ -31,6 +30,8 @@ struct Parsed {
     fields: Vec<String>,
     invalid: Vec<InvalidEntry>,
     duplicates: u64,
+    /// Rows read below the header (blank ones not counted).
+    rows: u64,
 }
 
 /// Imports a CSV file into the campaign. A file refused as a whole (`Error::Invalid` with
@@ -124,6 +125,11 @@ pub async fn import_csv(
         outcomes.iter().find(|(outcome, _)| outcome == name).map_or(0, |(_, n)| *n as u64)
     };
     let imported = count("inserted");
+    if imported == 0 {
+        // Nothing added: the campaign stays exactly as it was (no new merge fields either).
+        tx.commit().await?;
+        return Ok(report(imported, &parsed, &count, allow_elsewhere));
+    }
     sqlx::query!(
         "UPDATE campaigns SET lead_count = lead_count + $3,
                 lead_fields = ARRAY(SELECT DISTINCT f FROM unnest(lead_fields || $4::text[]) AS f ORDER BY f),
@@ -140,18 +146,27 @@ pub async fn import_csv(
         crate::outbox::plan_first_steps(&mut tx, team_id, campaign_id, chrono::Utc::now()).await?;
     }
     tx.commit().await?;
-    Ok(LeadImportReport {
+    Ok(report(imported, &parsed, &count, allow_elsewhere))
+}
+
+fn report(
+    imported: u64,
+    parsed: &Parsed,
+    count: &dyn Fn(&str) -> u64,
+    allow_elsewhere: bool,
+) -> LeadImportReport {
+    LeadImportReport {
         imported,
         duplicates_in_file: parsed.duplicates,
         already_in_campaign: count("in_campaign"),
         in_other_campaigns: count("elsewhere"),
         skipped_in_other_campaigns: !allow_elsewhere,
         suppressed: count("suppressed"),
-        invalid: parsed.invalid,
+        invalid: parsed.invalid.clone(),
         encoding: parsed.encoding.to_owned(),
         delimiter: parsed.delimiter.to_string(),
-        fields: parsed.fields,
-    })
+        fields: parsed.fields.clone(),
+    }
 }
 
 /// Turns off the per-row foreign-key checks for the lead insert, where the database allows it
@@ -188,9 +203,11 @@ fn parse_into_copy_rows(
         fields: reader.custom_field_names().map(str::to_owned).collect(),
         invalid: Vec::new(),
         duplicates: 0,
+        rows: 0,
     };
     let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
     for item in reader.by_ref() {
+        parsed.rows += 1;
         match item? {
             CsvItem::Lead(lead) => push_copy_row(&mut chunk, &lead),
             CsvItem::Invalid(line) => {
@@ -205,6 +222,9 @@ fn parse_into_copy_rows(
                 return Ok(parsed);
             }
         }
+    }
+    if parsed.rows == 0 {
+        return Err(CsvError::NoRows);
     }
     if !chunk.is_empty() {
         let _ = sender.blocking_send(chunk);
@@ -268,8 +288,8 @@ pub async fn list(
     per_page: i64,
 ) -> Result<Page<Lead>> {
     ensure_campaign(pool, team_id, campaign_id).await?;
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
+    let paging = crate::db::Paging::new(page, per_page)?;
+    let (page, per_page) = (paging.page, paging.per_page);
     let status = filter.status.map(LeadStatus::as_str);
     let query = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let prefix = query.map(|q| format!("{}%", escape_like(&q.to_lowercase())));
@@ -300,7 +320,7 @@ pub async fn list(
         prefix,
         contains,
         per_page,
-        (page - 1) * per_page
+        paging.offset()
     )
     .fetch_all(pool)
     .await?;

@@ -62,6 +62,14 @@ fn steps_(steps: &mut [Step]) -> Result<()> {
                 format!("the delay must be 0 to {MAX_DELAY_DAYS} days"),
             ));
         }
+        // A subject becomes a mail header: a line break in it could start another header.
+        if step.subject.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(Error::invalid(
+                at("subject"),
+                "the subject must be one line: remove the line break (or other control \
+                 character) from it",
+            ));
+        }
         let limits = [("subject", &step.subject, 1000), ("body", &step.body, 100_000)];
         for (part, text, limit) in limits {
             if text.len() > limit {

@@ -124,6 +124,9 @@ pub(super) struct DecodingReader<R> {
     /// Whether the text so far ends with `\n` (true before any text: nothing to close).
     ends_with_newline: bool,
     finished: bool,
+    /// Bytes of text handed out so far, and the last two of them.
+    bytes_out: u64,
+    tail: [u8; 2],
 }
 
 impl<R: Read> DecodingReader<R> {
@@ -147,11 +150,28 @@ impl<R: Read> DecodingReader<R> {
             after_cr: false,
             ends_with_newline: true,
             finished: false,
+            bytes_out: 0,
+            tail: [0; 2],
         })
     }
 
     pub(super) fn encoding(&self) -> SourceEncoding {
         self.encoding
+    }
+
+    /// All of the file was decoded and handed out.
+    pub(super) fn is_finished(&self) -> bool {
+        self.finished && self.output_pos == self.output.len()
+    }
+
+    pub(super) fn bytes_out(&self) -> u64 {
+        self.bytes_out
+    }
+
+    /// Whether the text handed out so far ends with `suffix` (at most two bytes).
+    pub(super) fn ends_with(&self, suffix: &[u8]) -> bool {
+        let seen = usize::try_from(self.bytes_out.min(2)).unwrap_or(2);
+        self.tail[2 - seen..].ends_with(suffix)
     }
 
     /// Decodes the next chunk into `self.output`.
@@ -212,8 +232,23 @@ impl<R: Read> Read for DecodingReader<R> {
         let n = available.len().min(buf.len());
         buf[..n].copy_from_slice(&available[..n]);
         self.output_pos += n;
+        self.bytes_out += n as u64;
+        match n {
+            0 => {}
+            1 => self.tail = [self.tail[1], buf[0]],
+            _ => self.tail = [buf[n - 2], buf[n - 1]],
+        }
         Ok(n)
     }
+}
+
+/// The whole file as UTF-8 text with `\n` line ends, decoded as the lead import reads it:
+/// any of the recognized encodings, binary files and files over `byte_limit` refused.
+pub fn decode_to_string(bytes: &[u8], byte_limit: u64) -> Result<String, CsvError> {
+    let mut reader = DecodingReader::new(bytes, byte_limit)?;
+    let mut text = Vec::with_capacity(bytes.len() + 1);
+    reader.read_to_end(&mut text).map_err(csv_error_from_io)?;
+    String::from_utf8(text).map_err(|e| CsvError::Malformed(e.to_string()))
 }
 
 fn read_prefix(source: &mut impl Read) -> io::Result<(Vec<u8>, bool)> {

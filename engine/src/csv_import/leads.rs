@@ -8,9 +8,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::columns::{self, Column, ColumnRole};
-use super::{CsvError, ImportOptions, OpenedCsv, SourceEncoding, open, record_start_line};
+use super::{
+    CsvError, ImportOptions, OpenedCsv, SourceEncoding, check_quotes_closed, open,
+    record_start_line,
+};
 use crate::email_address::EmailAddress;
-use crate::single_line::single_line;
+use crate::single_line::{is_bidi_control, single_line};
 use crate::template::FieldLookup;
 
 /// Invalid values are quoted in reports up to this many characters.
@@ -139,6 +142,7 @@ impl<R: Read> LeadReader<R> {
             if self.record.iter().all(|value| value.trim().is_empty()) {
                 continue;
             }
+            check_quotes_closed(&self.csv.records, &self.record)?;
             return Ok(Some(self.item(line)));
         }
     }
@@ -220,9 +224,14 @@ fn address_hash(email: &EmailAddress) -> u64 {
     hasher.finish()
 }
 
-/// For custom fields: line breaks and tabs are kept, other control characters dropped.
+/// For custom fields: line breaks and tabs are kept, other control characters and
+/// bidirectional overrides dropped.
 pub(super) fn clean_multi_line(value: &str) -> String {
-    value.trim().chars().filter(|&c| !c.is_control() || c == '\n' || c == '\t').collect()
+    value
+        .trim()
+        .chars()
+        .filter(|&c| (!c.is_control() || c == '\n' || c == '\t') && !is_bidi_control(c))
+        .collect()
 }
 
 /// A value safe and short enough to quote in a report.

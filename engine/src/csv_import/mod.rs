@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 
 pub use columns::{Column, ColumnRole};
-pub use decode::SourceEncoding;
+pub use decode::{SourceEncoding, decode_to_string};
 pub use leads::{CsvItem, DuplicateInFile, InvalidLine, LeadReader, ParsedLead};
 pub use preview::{CsvPreview, PreviewRow, preview};
 
@@ -26,6 +26,13 @@ pub const DEFAULT_BYTE_LIMIT: u64 = 50 * 1024 * 1024;
 
 /// The longest header line looked at to choose the separator.
 const MAX_HEADER_SNIFF: usize = 1024 * 1024;
+
+/// More columns than this is no lead list (and each would become a merge field).
+pub const MAX_COLUMNS: usize = 1000;
+
+/// Column names quoted in an error message: this many, each cut to [`MAX_QUOTED_NAME`].
+const MAX_QUOTED_COLUMNS: usize = 20;
+const MAX_QUOTED_NAME: usize = 40;
 
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -57,9 +64,18 @@ pub enum CsvError {
     #[error(
         "no email column found; the columns are: {}. Name the column \"Email\" or choose it \
          in the import settings",
-        columns.join(", ")
+        quote_columns(columns)
     )]
     NoEmailColumn { columns: Vec<String> },
+    #[error("the file has {count} columns; at most {MAX_COLUMNS} are supported")]
+    TooManyColumns { count: usize },
+    #[error(
+        "line {line}: a value opens a quote (\") that is never closed, so everything after it \
+         would be read as one value; fix the quotes on that line"
+    )]
+    UnclosedQuote { line: u64 },
+    #[error("the file has a header but no rows below the header")]
+    NoRows,
     #[error("the column settings do not fit this file: {0}")]
     InvalidMapping(String),
     #[error("the file could not be read as CSV: {0}")]
@@ -76,6 +92,22 @@ impl From<csv::Error> for CsvError {
             _ => CsvError::Malformed(message),
         }
     }
+}
+
+/// Column names for a message: at most [`MAX_QUOTED_COLUMNS`], each cut short.
+fn quote_columns(columns: &[String]) -> String {
+    let mut quoted: Vec<String> = columns
+        .iter()
+        .take(MAX_QUOTED_COLUMNS)
+        .map(|name| match name.char_indices().nth(MAX_QUOTED_NAME) {
+            Some((cut, _)) => format!("{}…", &name[..cut]),
+            None => name.clone(),
+        })
+        .collect();
+    if columns.len() > MAX_QUOTED_COLUMNS {
+        quoted.push(format!("… and {} more", columns.len() - MAX_QUOTED_COLUMNS));
+    }
+    quoted.join(", ")
 }
 
 /// `52428800` → `50 MB`; small limits in bytes.
@@ -110,11 +142,43 @@ fn open<R: Read>(reader: R, options: &ImportOptions) -> Result<OpenedCsv<R>, Csv
     if !records.read_record(&mut header)? {
         return Err(CsvError::NoHeader);
     }
+    check_quotes_closed(&records, &header)?;
+    let count =
+        (0..header.len()).rev().find(|&i| !header[i].trim().is_empty()).map_or(0, |i| i + 1);
+    if count > MAX_COLUMNS {
+        return Err(CsvError::TooManyColumns { count });
+    }
     let columns = columns::columns_from_header(&header);
     if columns.is_empty() {
         return Err(CsvError::NoHeader);
     }
     Ok(OpenedCsv { encoding, delimiter, columns, records })
+}
+
+type Records<R> = csv::Reader<io::Chain<io::Cursor<Vec<u8>>, DecodingReader<R>>>;
+
+/// Refuses `record` (just read) when it is a quoted value that ran to the end of the file: the
+/// CSV parser reads an unclosed quote as a value holding every line after it. Such a value is
+/// the record's last, spans lines, ends the file — and the file does not end with the quote
+/// that would have closed it.
+fn check_quotes_closed<R: Read>(
+    records: &Records<R>,
+    record: &csv::StringRecord,
+) -> Result<(), CsvError> {
+    let spans_lines = record.iter().next_back().is_some_and(|value| value.contains('\n'));
+    if !spans_lines {
+        return Ok(());
+    }
+    let decoder = records.get_ref().get_ref().1;
+    let at_end = decoder.is_finished() && records.position().byte() == decoder.bytes_out();
+    if at_end && !decoder.ends_with(b"\"\n") {
+        // The value holds the line break that would have ended its record, so the record
+        // starts as many lines before the end as it holds line breaks.
+        let breaks: usize = record.iter().map(|field| field.matches('\n').count()).sum();
+        let line = records.position().line().saturating_sub(breaks as u64).max(1);
+        return Err(CsvError::UnclosedQuote { line });
+    }
+    Ok(())
 }
 
 /// The line `record` (just read by `records`) starts on. The CSV reader's own record position

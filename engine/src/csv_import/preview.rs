@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use super::columns::{self, Column, ColumnRole};
 use super::leads::clean_multi_line;
-use super::{CsvError, ImportOptions, SourceEncoding, open, record_start_line};
+use super::{
+    CsvError, ImportOptions, SourceEncoding, check_quotes_closed, open, record_start_line,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CsvPreview {
@@ -42,6 +44,7 @@ pub fn preview(
         if record.iter().all(|value| value.trim().is_empty()) {
             continue;
         }
+        check_quotes_closed(&csv.records, &record)?;
         let line = record_start_line(&csv.records, &record);
         let values = (0..csv.columns.len())
             .map(|index| clean_multi_line(record.get(index).unwrap_or("")))

@@ -300,3 +300,56 @@ proptest! {
         let _ = preview(&bytes[..], 3, &ImportOptions::default());
     }
 }
+
+fn first_error(bytes: &[u8]) -> Option<CsvError> {
+    match LeadReader::new(bytes, &ImportOptions::default()) {
+        Err(error) => Some(error),
+        Ok(reader) => reader.filter_map(Result::err).next(),
+    }
+}
+
+#[test]
+fn a_quote_never_closed_is_refused_naming_its_line() {
+    for (file, line) in [
+        (&b"email,note\n\"a@b.example,x\nc@d.example,y\n"[..], 2),
+        (b"email,note\na@b.example,x\nc@d.example,\"y\ne@f.example,z", 3),
+        (b"\"email,note\na@b.example,x\n", 1),
+        (b"email,note\na@b.example,\"open\n\n\n", 2),
+    ] {
+        match first_error(file) {
+            Some(CsvError::UnclosedQuote { line: at }) => assert_eq!(at, line, "{file:?}"),
+            other => panic!("{file:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn quoted_values_with_line_breaks_are_not_mistaken_for_unclosed_quotes() {
+    for (file, count) in [
+        (&b"email,note\na@b.example,\"line one\nline two\"\n"[..], 1),
+        (b"email,note\na@b.example,\"line one\nline two\"", 1),
+        (b"email,note\na@b.example,\"line one\nline two\"\n\n\n", 1),
+        (b"email,note\na@b.example,\"x\ny\"\nc@d.example,z\n", 2),
+        (b"email,note\na@b.example,\"ends with a break\n\"\n", 1),
+        (b"email,note\na@b.example,say \"hi\"\n", 1),
+    ] {
+        assert!(first_error(file).is_none(), "{:?}", String::from_utf8_lossy(file));
+        assert_eq!(leads(&read_all(file)).len(), count);
+    }
+}
+
+#[test]
+fn too_many_columns_are_refused_and_long_names_cut_in_messages() {
+    let mut header = String::from("email");
+    for i in 1..=MAX_COLUMNS {
+        header.push_str(&format!(",c{i}"));
+    }
+    let file = format!("{header}\na@b.example\n");
+    assert!(matches!(
+        first_error(file.as_bytes()),
+        Some(CsvError::TooManyColumns { count }) if count == MAX_COLUMNS + 1
+    ));
+    let long = format!("{}\nx\n", "n".repeat(10_000));
+    let message = first_error(long.as_bytes()).unwrap().to_string();
+    assert!(message.contains("no email column") && message.len() < 400, "{message}");
+}

@@ -16,8 +16,6 @@ use uuid::Uuid;
 use crate::error::{Error, Result};
 use crate::model::{OutboxMessage, OutboxStatus, Page};
 
-const MAX_PER_PAGE: i64 = 200;
-
 /// Plans step 1 for every pending lead of the campaign that has none yet.
 pub(crate) async fn plan_first_steps(
     tx: &mut PgConnection,
@@ -101,8 +99,8 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page<OutboxMessage>> {
-    let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let page = page.max(1);
+    let paging = crate::db::Paging::new(page, per_page)?;
+    let (page, per_page) = (paging.page, paging.per_page);
     let status = filter.status.map(OutboxStatus::as_str);
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM outbox_messages
@@ -130,7 +128,7 @@ pub async fn list(
         status,
         filter.lead_id,
         per_page,
-        (page - 1) * per_page
+        paging.offset()
     )
     .fetch_all(pool)
     .await?;

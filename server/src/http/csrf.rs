@@ -3,10 +3,13 @@
 //! Browsers say where a request comes from (`Sec-Fetch-Site`, or at least `Origin`) and
 //! scripts cannot forge those headers. A state-changing request (anything but GET, HEAD,
 //! OPTIONS) that a browser marks as coming from another site is refused, whatever it
-//! targets — server functions, forms, the sign-in form (login CSRF). Requests without
-//! either header do not come from a browser page and carry no ambient authority beyond
-//! what their sender already holds. The same approach as Go's `http.CrossOriginProtection`;
-//! together with `SameSite=Lax` session cookies.
+//! targets — server functions, forms, the sign-in form (login CSRF). Every browser in use
+//! sends at least `Origin` with such a request, so one that carries the session cookie but
+//! neither header is refused too: whatever sent it, it cannot prove it comes from an
+//! Outreach page. Requests without the cookie and without either header (scripts with an API
+//! token) carry no ambient authority beyond what their sender already holds. The approach of
+//! Go's `http.CrossOriginProtection`, stricter for cookie-authorized requests; together with
+//! `SameSite=Lax` session cookies.
 //!
 //! Exempt: one-click unsubscribe (`/u/…`, posted by mail providers from anywhere, authorized
 //! by its signed token, not a cookie) and the simulated Google token endpoints (called
@@ -56,7 +59,11 @@ fn verdict(headers: &HeaderMap) -> Verdict {
         };
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return Verdict::Allow;
+        return if carries_session_cookie(headers) {
+            Verdict::Refuse("a cookie-authorized write without Origin or Sec-Fetch-Site")
+        } else {
+            Verdict::Allow
+        };
     };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or("null");
@@ -65,6 +72,18 @@ fn verdict(headers: &HeaderMap) -> Verdict {
     } else {
         Verdict::Refuse("Origin does not match Host")
     }
+}
+
+/// Whether the request carries Outreach's session cookie.
+fn carries_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .any(|pair| {
+            pair.trim().split_once('=').is_some_and(|(name, _)| name == super::SESSION_COOKIE)
+        })
 }
 
 #[cfg(test)]
@@ -114,6 +133,22 @@ mod tests {
     #[test]
     fn non_browser_requests_pass() {
         assert_eq!(verdict(&HeaderMap::new()), Verdict::Allow);
+        assert_eq!(verdict(&headers(&[("cookie", "theme=dark")])), Verdict::Allow);
+    }
+
+    #[test]
+    fn a_session_cookie_without_origin_or_fetch_metadata_is_refused() {
+        assert!(matches!(
+            verdict(&headers(&[("cookie", "theme=dark; outreach_session=abc")])),
+            Verdict::Refuse(_)
+        ));
+        assert_eq!(
+            verdict(&headers(&[
+                ("cookie", "outreach_session=abc"),
+                ("sec-fetch-site", "same-origin")
+            ])),
+            Verdict::Allow
+        );
     }
 
     #[test]

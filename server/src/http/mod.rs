@@ -6,6 +6,7 @@ mod guard;
 mod health;
 mod request_log;
 mod sandbox;
+mod server_fn_status;
 pub mod session_store;
 
 use app::state::AppState;
@@ -17,6 +18,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use request_log::redact_path;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "outreach_session";
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
@@ -46,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             move || leptos::prelude::provide_context(fallback_state.clone()),
             app::shell,
         ))
+        .layer(middleware::from_fn(server_fn_status::fitting_status))
         .layer(middleware::from_fn(csrf::reject_cross_site_writes))
         .with_state(state)
 }

@@ -34,7 +34,7 @@ async fn setup_creates_team_and_admin_and_signs_in_once_only() {
     assert_eq!(location(&app.get("/setup").await), "/", "setup is over once an admin exists");
 
     let again = app.setup_team().await;
-    assert_eq!(again.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("already done"));
     let teams: i64 =
         sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.db.pool).await.unwrap();

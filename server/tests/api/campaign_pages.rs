@@ -32,6 +32,7 @@ async fn upload<F: ServerFn>(
     form = form.part("file", file.expect("mime type"));
     let response = client
         .post(app.url(F::PATH))
+        .header("sec-fetch-site", "same-origin")
         .header("accept", "application/json")
         .multipart(form)
         .send()
@@ -48,6 +49,7 @@ async fn call_json<F: ServerFn>(
 ) -> (StatusCode, Value) {
     let response = client
         .post(app.url(F::PATH))
+        .header("sec-fetch-site", "same-origin")
         .header("accept", "application/json")
         .json(&body)
         .send()

@@ -5,12 +5,14 @@ mod sender_helpers;
 mod tracking_helpers;
 
 mod auth;
+mod bad_input;
 mod campaign_pages;
 mod campaigns;
 mod crash;
 mod outbox;
 mod rest;
 mod sandbox;
+mod security;
 mod senders;
 mod suppressions;
 mod tracking;
