@@ -399,6 +399,9 @@ impl Worker {
             let Some(Candidate { id, campaign_id, lead_id, step_number: step, raw, attempts }) =
                 next_candidate(&mut tx, sender_id, now, &open_ids).await?
             else {
+                // Keeps what was decided about the candidates skipped on the way (a rollback
+                // would leave them to be skipped again on every pass, never cancelled).
+                tx.commit().await?;
                 return Ok(None);
             };
             let campaign = open
