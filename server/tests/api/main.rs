@@ -8,6 +8,7 @@ mod auth;
 mod campaign_pages;
 mod campaigns;
 mod crash;
+mod dashboard;
 mod outbox;
 mod rest;
 mod sandbox;
