@@ -94,7 +94,9 @@ pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Da
                 status: row.status,
                 status_reason: row.status_reason,
                 started_at: row.started_at,
-                today_planned: stats.sent_today + stats.allowance_today.min(left).max(0),
+                // A paused campaign plans nothing more today.
+                today_planned: stats.sent_today
+                    + if running { stats.allowance_today.min(left).max(0) } else { 0 },
                 leads_mailed: counts.step_messages(1, OutboxStatus::Sent),
                 messages_planned,
                 steps,

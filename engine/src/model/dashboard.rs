@@ -44,7 +44,7 @@ pub struct CampaignProgress {
     pub messages_planned: i64,
     /// Today's goal: the messages sent in the last 24 hours (the window Gmail's limit counts)
     /// plus those that may still go out in it — the accounts' remaining allowance, at most
-    /// what is left to send ("312 of 450 today").
+    /// what is left to send, none while paused ("312 of 450 today").
     pub today_planned: i64,
     /// When the last message should go out, at the accounts' daily caps within the sending
     /// window and after the follow-ups' delays. `None` when nothing is left to send or no

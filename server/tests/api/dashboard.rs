@@ -131,6 +131,23 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
     // The campaign's own page shows the same figures.
     assert_eq!(t.campaign_json().await["stats"], answered["stats"]);
 
+    // Paused with follow-ups left: still shown, planning nothing more today, with no next
+    // send or finish.
+    let path = |change: &str| format!("/api/v1/campaigns/{}/{change}", t.campaign);
+    assert_eq!(
+        t.app.api_json(Method::POST, &path("pause"), &t.token, None).await.0,
+        StatusCode::OK
+    );
+    let paused = only_campaign(&t).await;
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["today_planned"], 4, "{paused}");
+    assert!(paused["next_send_at"].is_null() && paused["eta"].is_null(), "{paused}");
+    assert_eq!(
+        t.app.api_json(Method::POST, &path("resume"), &t.token, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(only_campaign(&t).await["today_planned"], 6);
+
     // The follow-ups go out (the out-of-office does not stop them here): nothing is left.
     assert_eq!(t.send_everything().await.sent, 2);
     let done = only_campaign(&t).await;
@@ -144,13 +161,6 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
         senders.as_array().unwrap().iter().find(|s| s["id"] == json!(t.sender_id)).unwrap().clone();
     assert_eq!(ada["status"], "active");
     assert_eq!(ada["sent_last_24h"], 6);
-
-    // Paused: still shown, with no next send or finish.
-    let path = format!("/api/v1/campaigns/{}/pause", t.campaign);
-    assert_eq!(t.app.api_json(Method::POST, &path, &t.token, None).await.0, StatusCode::OK);
-    let paused = only_campaign(&t).await;
-    assert_eq!(paused["status"], "paused");
-    assert!(paused["next_send_at"].is_null(), "{paused}");
 }
 
 #[tokio::test]
