@@ -24,6 +24,14 @@ async fn dashboard(app: &TestApp, token: &str) -> Value {
     body
 }
 
+/// A new draft campaign of the token's team.
+async fn draft(app: &TestApp, token: &str, name: &str) -> Value {
+    let (status, campaign) =
+        app.api_json(Method::POST, "/api/v1/campaigns", token, Some(json!({"name": name}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{campaign}");
+    campaign
+}
+
 /// The one campaign on the team's dashboard.
 async fn only_campaign(t: &Tracked) -> Value {
     let body = dashboard(&t.app, &t.token).await;
@@ -167,16 +175,7 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
 async fn another_teams_campaigns_are_never_shown() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[KIM])).await;
     let (_, other_token) = t.app.other_team("Globex").await;
-    let (status, theirs) = t
-        .app
-        .api_json(
-            Method::POST,
-            "/api/v1/campaigns",
-            &other_token,
-            Some(json!({"name": "Globex launch"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    let theirs = draft(&t.app, &other_token, "Globex launch").await;
     sqlx::query("UPDATE campaigns SET status = 'running' WHERE id = $1::uuid")
         .bind(theirs["id"].as_str().unwrap())
         .execute(&t.app.db.pool)
@@ -290,16 +289,7 @@ async fn a_change_reaches_the_own_teams_streams_within_a_second_and_no_one_elses
     let mut other = Events::open(other_browser.get(t.app.url("/events"))).await;
 
     // Another team's change reaches only that team.
-    let (status, _) = t
-        .app
-        .api_json(
-            Method::POST,
-            "/api/v1/campaigns",
-            &other_token,
-            Some(json!({"name": "Globex launch"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
+    draft(&t.app, &other_token, "Globex launch").await;
     tokio::join!(
         other.expect_event("its own campaign was created"),
         browser.expect_silence("another team's change"),
