@@ -7,6 +7,22 @@ pub fn datetime(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// `at` as seen from `now`, e.g. "in 5 min", "3 h ago", "in 2 days", "now". Pair it with
+/// [`datetime`]: relative times are quick to read, absolute ones exact.
+pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (at - now).num_seconds();
+    let span = seconds.unsigned_abs();
+    let amount = match span {
+        0..30 => return "now".into(),
+        30..60 => "under a minute".to_string(),
+        60..3_600 => format!("{} min", span / 60),
+        3_600..86_400 => format!("{} h", span / 3_600),
+        86_400..172_800 => "1 day".into(),
+        _ => format!("{} days", span / 86_400),
+    };
+    if seconds > 0 { format!("in {amount}") } else { format!("{amount} ago") }
+}
+
 /// A count with thousands separators, e.g. "1,800".
 pub fn count(n: impl Into<u64>) -> String {
     let digits = n.into().to_string();
@@ -34,7 +50,22 @@ pub fn urlencode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use chrono::TimeDelta;
+
+    use super::{count, relative};
+
+    #[test]
+    fn relative_times_round_down_to_the_largest_unit() {
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let at = |seconds: i64| now + TimeDelta::seconds(seconds);
+        assert_eq!(relative(at(10), now), "now");
+        assert_eq!(relative(at(-45), now), "under a minute ago");
+        assert_eq!(relative(at(45), now), "in under a minute");
+        assert_eq!(relative(at(5 * 60 + 59), now), "in 5 min");
+        assert_eq!(relative(at(-3 * 3_600), now), "3 h ago");
+        assert_eq!(relative(at(86_400 + 5), now), "in 1 day");
+        assert_eq!(relative(at(3 * 86_400), now), "in 3 days");
+    }
 
     #[test]
     fn counts_get_thousands_separators() {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::extract::FromRef;
 use engine::config::Config;
 use engine::crypto::SecretKey;
+use engine::events::Events;
 use engine::google::Google;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Google's OAuth and Gmail clients, quota meters, and the sandbox simulator.
     pub google: Google,
+    /// Live changes for the event streams (the server runs the listener that feeds it).
+    pub events: Events,
     /// Once a first user exists it always will (the last admin cannot be removed), so the
     /// setup check stops querying the database after it first sees one.
     setup_done: Arc<AtomicBool>,
@@ -38,6 +41,7 @@ impl AppState {
             secret_key,
             leptos_options,
             google,
+            events: Events::new(),
             setup_done: Arc::new(AtomicBool::new(false)),
         }
     }

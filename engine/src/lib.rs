@@ -28,9 +28,13 @@ pub mod crypto;
 #[cfg(feature = "server")]
 pub mod csv_import;
 #[cfg(feature = "server")]
+pub mod dashboard;
+#[cfg(feature = "server")]
 pub mod db;
 #[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
+pub mod events;
 #[cfg(feature = "server")]
 pub mod gmail;
 #[cfg(feature = "server")]

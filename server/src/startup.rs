@@ -97,6 +97,13 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self { listener, router, database, state } = self;
         let (stop_worker, worker_stopped) = tokio::sync::watch::channel(false);
+        // Every instance listens for live changes (its open dashboards hear of sends made by
+        // any instance) and folds the campaigns' running counts.
+        let listener_task = tokio::spawn(state.events.clone().listen(state.pool.clone()));
+        let folder = tokio::spawn(engine::campaigns::counts::keep_folded(
+            state.pool.clone(),
+            worker_stopped.clone(),
+        ));
         let worker = state.config.outbox.enabled.then(|| {
             let worker = Worker::new(
                 state.pool.clone(),
@@ -114,6 +121,12 @@ impl Application {
             tokio::spawn(syncer.run(state.config.sync_interval, worker_stopped))
         });
         tracing::info!(address = %state.config.base_url, "Outreach is ready");
+        let events = state.events.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Open event streams end, or the graceful shutdown would wait for them forever.
+            events.stop();
+        };
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
@@ -132,6 +145,8 @@ impl Application {
         {
             tracing::warn!("the reply sync did not stop in time");
         }
+        let _ = listener_task.await;
+        let _ = folder.await;
         if let Err(error) = state.google.quota.flush().await {
             tracing::warn!(%error, "could not record the last Gmail quota units");
         }

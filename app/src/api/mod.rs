@@ -3,6 +3,7 @@
 //! so every new endpoint appears in it by being registered here.
 
 mod campaigns;
+mod dashboard;
 pub mod error;
 pub mod extract;
 mod leads;
@@ -62,7 +63,9 @@ pub fn router() -> axum::Router<AppState> {
         .routes(utoipa_axum::routes!(outbox::list_outbox))
         .routes(utoipa_axum::routes!(outbox::get_outbox_message))
         .merge(campaigns::router())
-        .merge(leads::router());
+        .merge(leads::router())
+        .routes(utoipa_axum::routes!(dashboard::get_dashboard))
+        .routes(utoipa_axum::routes!(dashboard::get_events));
     let (routes, openapi) =
         OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).split_for_parts();
     let openapi = std::sync::Arc::new(openapi);

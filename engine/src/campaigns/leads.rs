@@ -145,6 +145,7 @@ pub async fn import_csv(
     if matches!(status, CampaignStatus::Running | CampaignStatus::Paused) {
         crate::outbox::plan_first_steps(&mut tx, team_id, campaign_id, chrono::Utc::now()).await?;
     }
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     Ok(report(imported, &parsed, &count, allow_elsewhere))
 }
@@ -405,6 +406,7 @@ pub async fn remove(
     )
     .execute(&mut *tx)
     .await?;
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     Ok(removed)
 }

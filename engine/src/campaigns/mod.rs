@@ -1,9 +1,12 @@
 //! Campaigns: create, read, change, and move through their life (start, pause, resume,
 //! cancel). Every query is scoped by team; another team's ids are "not found".
 
+pub mod counts;
 pub mod leads;
 pub mod lint;
 pub mod validate;
+
+use std::collections::HashMap;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -34,6 +37,7 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     apply(&mut tx, team_id, id, &patch).await?;
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     get(pool, team_id, id).await
 }
@@ -68,6 +72,7 @@ pub async fn update(
         }
     }
     apply(&mut tx, team_id, id, &patch).await?;
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     get(pool, team_id, id).await
 }
@@ -272,69 +277,87 @@ async fn steps_in(conn: &mut PgConnection, team_id: Uuid, id: Uuid) -> Result<Ve
     .await?)
 }
 
-/// Lead counts by status.
+/// The campaign's progress counts.
 async fn stats(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<CampaignStats> {
-    let rows = sqlx::query!(
-        r#"SELECT status, count(*) AS "count!" FROM leads WHERE team_id = $1 AND campaign_id = $2 GROUP BY status"#,
-        team_id,
-        id
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut stats = CampaignStats::default();
-    for row in rows {
-        stats.leads += row.count;
-        let slot = match row.status.as_str() {
-            "pending" => &mut stats.pending,
-            "replied" => &mut stats.replied,
-            "auto_replied" => &mut stats.auto_replied,
-            "bounced" => &mut stats.bounced,
-            "unsubscribed" => &mut stats.unsubscribed,
-            "suppressed" => &mut stats.suppressed,
-            "failed" => &mut stats.failed,
-            _ => continue,
-        };
-        *slot += row.count;
-    }
-    let outbox = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE status IN ('scheduled', 'pending')) AS "scheduled!",
-                  count(*) FILTER (WHERE status = 'sent') AS "sent!",
-                  count(*) FILTER (WHERE status = 'sent' AND sent_at > now() - interval '24 hours') AS "sent_today!"
-           FROM outbox_messages WHERE team_id = $1 AND campaign_id = $2"#,
-        team_id,
-        id
-    )
-    .fetch_one(pool)
-    .await?;
-    stats.scheduled = outbox.scheduled;
-    stats.sent = outbox.sent;
-    stats.sent_today = outbox.sent_today;
-    stats.allowance_today = allowance_today(pool, team_id, id).await?;
-    Ok(stats)
+    let mut progress = progress(pool, team_id, &[id]).await?;
+    Ok(progress.remove(&id).map(|p| p.stats).unwrap_or_default())
 }
 
-/// How many more messages the campaign's accounts may send in the current rolling 24 hours
+/// A campaign's progress: its stats, and the counts they come from.
+pub(crate) struct Progress {
+    pub stats: CampaignStats,
+    pub counts: counts::Counts,
+}
+
+/// The progress of the team's campaigns `ids`: lead and message counts from the running
+/// counts (a few rows, however large the campaign), the messages sent in the last 24 hours
+/// (an index range bounded by a day's sends) and the accounts' remaining caps.
+pub(crate) async fn progress(
+    pool: &PgPool,
+    team_id: Uuid,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Progress>> {
+    use crate::model::{LeadStatus as L, OutboxStatus as O};
+    let mut counts = counts::for_campaigns(pool, team_id, ids).await?;
+    let sent_today: HashMap<Uuid, i64> = sqlx::query!(
+        r#"SELECT m.campaign_id, count(*) AS "sent!"
+           FROM campaigns c JOIN outbox_messages m ON m.campaign_id = c.id
+           WHERE c.team_id = $1 AND c.id = ANY($2) AND m.status = 'sent'
+             AND m.sent_at > now() - interval '24 hours'
+           GROUP BY m.campaign_id"#,
+        team_id,
+        ids
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|row| (row.campaign_id, row.sent))
+    .collect();
+    let allowance = allowance_today(pool, team_id, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let counts = counts.remove(id).unwrap_or_default();
+            let stats = CampaignStats {
+                leads: counts.leads(),
+                pending: counts.leads_in(L::Pending),
+                scheduled: counts.messages_in(&[O::Scheduled, O::Pending]),
+                sent: counts.messages_in(&[O::Sent]),
+                replied: counts.leads_in(L::Replied),
+                auto_replied: counts.leads_in(L::AutoReplied),
+                bounced: counts.leads_in(L::Bounced),
+                unsubscribed: counts.leads_in(L::Unsubscribed),
+                suppressed: counts.leads_in(L::Suppressed),
+                failed: counts.leads_in(L::Failed),
+                sent_today: sent_today.get(id).copied().unwrap_or(0),
+                allowance_today: allowance.get(id).copied().unwrap_or(0),
+            };
+            (*id, Progress { stats, counts })
+        })
+        .collect())
+}
+
+/// How many more messages each campaign's accounts may send in the current rolling 24 hours
 /// (their caps are shared with the team's other campaigns).
-async fn allowance_today(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<i64> {
+async fn allowance_today(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
     let accounts = sqlx::query!(
-        r#"SELECT s.kind, s.daily_cap,
+        r#"SELECT cs.campaign_id, s.kind, s.daily_cap,
                   (SELECT count(*) FROM sends d WHERE d.sender_id = s.id AND d.sent_at > now() - interval '24 hours') AS "sent!"
            FROM campaign_senders cs JOIN sender_accounts s ON s.id = cs.sender_account_id
-           WHERE cs.team_id = $1 AND cs.campaign_id = $2 AND s.status <> 'disconnected'"#,
+           WHERE cs.team_id = $1 AND cs.campaign_id = ANY($2) AND s.status <> 'disconnected'"#,
         team_id,
-        id
+        ids
     )
     .fetch_all(pool)
     .await?;
-    Ok(accounts
-        .into_iter()
-        .map(|account| {
-            let kind = crate::senders::SenderKind::parse(&account.kind)
-                .unwrap_or(crate::senders::SenderKind::Gmail);
-            let cap = account.daily_cap.map_or(i64::from(kind.default_cap()), i64::from);
-            (cap - account.sent).max(0)
-        })
-        .sum())
+    let mut allowance: HashMap<Uuid, i64> = HashMap::new();
+    for account in accounts {
+        let kind = crate::senders::SenderKind::parse(&account.kind)
+            .unwrap_or(crate::senders::SenderKind::Gmail);
+        let cap = account.daily_cap.map_or(i64::from(kind.default_cap()), i64::from);
+        *allowance.entry(account.campaign_id).or_default() += (cap - account.sent).max(0);
+    }
+    Ok(allowance)
 }
 
 /// The team's campaigns, newest first.
@@ -425,6 +448,7 @@ async fn transition(
         }
         _ => {}
     }
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     Ok(())
 }

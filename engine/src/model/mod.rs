@@ -187,4 +187,6 @@ pub struct InvalidEntry {
 }
 
 mod campaign;
+mod dashboard;
 pub use campaign::*;
+pub use dashboard::*;

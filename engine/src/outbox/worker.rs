@@ -358,14 +358,12 @@ impl Worker {
         Ok(rows
             .into_iter()
             .filter_map(|row| {
-                let time_zone: Tz = row.time_zone.parse().ok()?;
-                let days = DaySet::from_days(row.send_days.iter().filter_map(|d| d.parse().ok()));
-                let window = SendingWindow {
-                    time_zone,
-                    days,
-                    start_hour: u32::try_from(row.start_hour).ok()?,
-                    end_hour: u32::try_from(row.end_hour).ok()?,
-                };
+                let window = SendingWindow::from_stored(
+                    &row.time_zone,
+                    &row.send_days,
+                    row.start_hour,
+                    row.end_hour,
+                )?;
                 let pace = Pace {
                     min_gap: TimeDelta::seconds(i64::from(row.min_gap_seconds)),
                     max_gap: TimeDelta::seconds(i64::from(row.max_gap_seconds)),
@@ -399,6 +397,9 @@ impl Worker {
             let Some(Candidate { id, campaign_id, lead_id, step_number: step, raw, attempts }) =
                 next_candidate(&mut tx, sender_id, now, &open_ids).await?
             else {
+                // Keeps what was decided about the candidates skipped on the way (a rollback
+                // would leave them to be skipped again on every pass, never cancelled).
+                tx.commit().await?;
                 return Ok(None);
             };
             let campaign = open
@@ -409,6 +410,7 @@ impl Worker {
             let lead = lock_lead(&mut tx, lead_id).await?;
             if let Some(reason) = self.ineligible(&mut tx, team_id, campaign_id, &lead).await? {
                 skip(&mut tx, id, lead_id, &reason).await?;
+                crate::events::notify(&mut *tx, team_id).await?;
                 continue;
             }
             let raw = match raw {
@@ -418,6 +420,7 @@ impl Worker {
                         Ok(composed) => composed,
                         Err(problem) => {
                             fail_lead(&mut tx, id, lead_id, &problem).await?;
+                            crate::events::notify(&mut *tx, team_id).await?;
                             continue;
                         }
                     }
@@ -728,14 +731,14 @@ impl Worker {
             }
             Outcome::DailyLimit { until, error } => {
                 back_to_pending(&mut tx, claim, until, &error).await?;
-                senders::pause_until(&mut *tx, team_id, sender_id, until, &error).await?;
+                senders::pause_until(&mut tx, team_id, sender_id, until, &error).await?;
                 report.retried += 1;
                 false
             }
             Outcome::NeedsReauth(error) => {
                 // The message waits; the account is not driven until an admin reconnects it.
                 back_to_pending(&mut tx, claim, now, &error).await?;
-                senders::mark_needs_reauth(&mut *tx, team_id, sender_id, &error).await?;
+                senders::mark_needs_reauth(&mut tx, team_id, sender_id, &error).await?;
                 report.retried += 1;
                 false
             }
@@ -777,6 +780,7 @@ impl Worker {
                 false
             }
         };
+        crate::events::notify(&mut *tx, team_id).await?;
         tx.commit().await?;
         Ok(keep_going)
     }
@@ -873,6 +877,7 @@ impl Worker {
                     .await?;
                 }
             }
+            crate::events::notify(&mut *tx, team_id).await?;
             tx.commit().await?;
         }
         Ok(true)

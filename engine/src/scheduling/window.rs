@@ -39,6 +39,22 @@ pub struct SendingWindow {
 }
 
 impl SendingWindow {
+    /// The window as a campaign stores it (IANA zone name, `"mon"`…`"sun"`, hours); `None`
+    /// for an unknown zone or hours out of range.
+    pub fn from_stored(
+        time_zone: &str,
+        days: &[String],
+        start_hour: i32,
+        end_hour: i32,
+    ) -> Option<Self> {
+        Some(SendingWindow {
+            time_zone: time_zone.parse().ok()?,
+            days: DaySet::from_days(days.iter().filter_map(|d| d.parse().ok())),
+            start_hour: u32::try_from(start_hour).ok()?,
+            end_hour: u32::try_from(end_hour).ok()?,
+        })
+    }
+
     /// Is `at` inside the window?
     pub fn is_open(&self, at: DateTime<Utc>) -> bool {
         let local = at.with_timezone(&self.time_zone);
@@ -80,6 +96,15 @@ impl SendingWindow {
             (Some(start), Some(end)) if self.days.contains(date.weekday()) => end - start,
             _ => Duration::zero(),
         }
+    }
+
+    /// When the window opens and closes on the local day of `at`, if that is a sending day.
+    pub fn hours_on_day_of(&self, at: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let date = at.with_timezone(&self.time_zone).date_naive();
+        if !self.days.contains(date.weekday()) {
+            return None;
+        }
+        Some((self.start_on(date)?, self.end_on(date)?))
     }
 
     /// `from` moved forward by `days` sending days: the same local time of day on the

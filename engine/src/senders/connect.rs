@@ -367,6 +367,7 @@ async fn store_connection(
     )
     .execute(&mut *tx)
     .await?;
+    crate::events::notify(&mut *tx, flow.team_id).await?;
     tx.commit().await?;
     Ok(Connected {
         sender_id,

@@ -40,7 +40,7 @@ pub use ledger::{SendAllowance, record_send, release_send, send_allowance, sent_
 pub use quota::QuotaMeters;
 #[cfg(feature = "server")]
 pub use store::{
-    SenderChanges, allowed_users, ensure_usable, get, get_any, list, mark_needs_reauth,
+    SenderChanges, allowed_users, ensure_usable, get, get_any, list, list_all, mark_needs_reauth,
     pause_until, set_access, update,
 };
 #[cfg(feature = "server")]

@@ -3,7 +3,7 @@
 //! changes the rest of the engine reports (needs reauth, paused).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::model::{DailyCap, SenderAccount, SenderKind, SenderStatus, tracking_allowed};
@@ -72,6 +72,17 @@ pub async fn list(
     now: DateTime<Utc>,
 ) -> Result<Vec<SenderAccount>> {
     let rows = fetch(pool, team_id, None, restrict_to(viewer), now).await?;
+    rows.into_iter().map(|row| row.into_account(now)).collect()
+}
+
+/// Every account of the team, whoever asks: a campaign's progress shows the state of the
+/// accounts it sends from to everyone who may see the campaign.
+pub async fn list_all(
+    pool: &PgPool,
+    team_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<SenderAccount>> {
+    let rows = fetch(pool, team_id, None, None, now).await?;
     rows.into_iter().map(|row| row.into_account(now)).collect()
 }
 
@@ -220,6 +231,7 @@ pub async fn update(
     )
     .execute(&mut *tx)
     .await?;
+    crate::events::notify(&mut *tx, team_id).await?;
     tx.commit().await?;
     get_any(pool, team_id, sender_id, now).await
 }
@@ -314,7 +326,7 @@ async fn ensure_exists(pool: &PgPool, team_id: Uuid, sender_id: Uuid) -> Result<
 /// Google no longer accepts the account's grant (or the stored tokens are unusable): it stops
 /// until an admin reconnects it. Disconnected accounts stay disconnected.
 pub async fn mark_needs_reauth(
-    executor: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     team_id: Uuid,
     sender_id: Uuid,
     reason: &str,
@@ -328,10 +340,12 @@ pub async fn mark_needs_reauth(
         sender_id,
         reason
     )
-    .execute(executor)
+    .execute(&mut *conn)
     .await?;
     if updated.rows_affected() == 0 {
         tracing::debug!(%sender_id, "needs_reauth not recorded: account missing or disconnected");
+    } else {
+        crate::events::notify(&mut *conn, team_id).await?;
     }
     Ok(())
 }
@@ -339,7 +353,7 @@ pub async fn mark_needs_reauth(
 /// Gmail's sending limit was hit: no sending from the account until `until` (only an active or
 /// already paused account is paused; a later pause wins).
 pub async fn pause_until(
-    executor: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     team_id: Uuid,
     sender_id: Uuid,
     until: DateTime<Utc>,
@@ -356,7 +370,8 @@ pub async fn pause_until(
         until,
         reason
     )
-    .execute(executor)
+    .execute(&mut *conn)
     .await?;
+    crate::events::notify(&mut *conn, team_id).await?;
     Ok(())
 }

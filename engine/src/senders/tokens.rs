@@ -269,7 +269,7 @@ async fn refresh_holding_lease(
         .as_deref()
         .and_then(|sealed| open(key, sender_id, Which::Refresh, sealed))
     else {
-        mark_needs_reauth(pool, team_id, sender_id, UNREADABLE).await?;
+        mark_needs_reauth(&mut *pool.acquire().await?, team_id, sender_id, UNREADABLE).await?;
         return Err(TokenError::NeedsReauth { reason: UNREADABLE.into() });
     };
     match oauth.refresh(&refresh_token).await {
@@ -281,7 +281,7 @@ async fn refresh_holding_lease(
         Err(OAuthError::NeedsReauth) => {
             let reason = "Google says the grant was revoked or has expired (invalid_grant); \
                           reconnect the account";
-            mark_needs_reauth(pool, team_id, sender_id, reason).await?;
+            mark_needs_reauth(&mut *pool.acquire().await?, team_id, sender_id, reason).await?;
             tracing::warn!(%sender_id, "sender account needs reconnection: refresh token refused");
             Err(TokenError::NeedsReauth { reason: reason.into() })
         }
@@ -367,6 +367,7 @@ pub async fn disconnect(
     )
     .execute(pool)
     .await?;
+    crate::events::notify(pool, team_id).await?;
     tracing::info!(%sender_id, "sender account disconnected");
     Ok(())
 }

@@ -29,7 +29,8 @@ pub fn replaces(current: LeadStatus, new: LeadStatus) -> bool {
 }
 
 /// Moves the lead to `status` (unless it already is somewhere firmer); with `stop`, all its
-/// unsent messages are cancelled. Returns whether the status changed.
+/// unsent messages are cancelled. Returns whether the status changed. Open dashboards hear
+/// of any change (of the lead's status, or of its messages).
 pub(crate) async fn set_status(
     tx: &mut PgConnection,
     team_id: Uuid,
@@ -54,6 +55,9 @@ pub(crate) async fn set_status(
         .await?;
     }
     if !replaces(current, status) {
+        if stop {
+            crate::events::notify(&mut *tx, team_id).await?;
+        }
         return Ok(false);
     }
     sqlx::query!(
@@ -64,6 +68,7 @@ pub(crate) async fn set_status(
     )
     .execute(&mut *tx)
     .await?;
+    crate::events::notify(&mut *tx, team_id).await?;
     Ok(true)
 }
 

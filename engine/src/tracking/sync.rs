@@ -131,7 +131,13 @@ impl Syncer {
             match senders::access_token(&self.pool, &self.key, oauth, team_id, sender_id).await {
                 Ok(token) => token,
                 Err(TokenError::NeedsReauth { reason }) => {
-                    senders::mark_needs_reauth(&self.pool, team_id, sender_id, &reason).await?;
+                    senders::mark_needs_reauth(
+                        &mut *self.pool.acquire().await?,
+                        team_id,
+                        sender_id,
+                        &reason,
+                    )
+                    .await?;
                     return Ok(SyncReport { skipped: true, ..SyncReport::default() });
                 }
                 Err(error) => return Err(Error::internal(error)),
@@ -151,7 +157,13 @@ impl Syncer {
             result = match fresh {
                 Ok(fresh) => sync_leased(&self.pool, &client, &fresh, team_id, sender_id).await,
                 Err(TokenError::NeedsReauth { reason }) => {
-                    senders::mark_needs_reauth(&self.pool, team_id, sender_id, &reason).await?;
+                    senders::mark_needs_reauth(
+                        &mut *self.pool.acquire().await?,
+                        team_id,
+                        sender_id,
+                        &reason,
+                    )
+                    .await?;
                     Err(Error::internal(format!("the account must be reconnected: {reason}")))
                 }
                 Err(error) => Err(Error::internal(error)),

@@ -41,7 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(app::pages::senders::connect::routes())
         .merge(health::router())
         .merge(app::unsubscribe::routes())
-        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv));
+        .route("/suppressions/export.csv", axum::routing::get(app::downloads::suppressions_csv))
+        .route("/events", axum::routing::get(app::live::page_events));
     if let Some(sim) = &state.google.sandbox {
         router = router.nest_service(engine::config::SANDBOX_PREFIX, sandbox::routes(sim));
     }

@@ -9,6 +9,7 @@ mod bad_input;
 mod campaign_pages;
 mod campaigns;
 mod crash;
+mod dashboard;
 mod outbox;
 mod rest;
 mod sandbox;

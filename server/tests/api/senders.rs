@@ -459,7 +459,7 @@ async fn the_sends_ledger_gives_the_rolling_24_hour_count_and_the_allowance() {
     let SendAllowance::CapReached { until } = allowance else { panic!("{allowance:?}") };
     assert!((until - (now + TimeDelta::hours(21))).num_seconds().abs() <= 1, "{until}");
 
-    engine::senders::pause_until(pool, team, ada, now + TimeDelta::hours(2), "Gmail's limit")
+    engine::senders::pause_until(&mut conn, team, ada, now + TimeDelta::hours(2), "Gmail's limit")
         .await
         .unwrap();
     let allowance = engine::senders::send_allowance(&mut conn, team, ada, now).await.unwrap();

@@ -261,7 +261,7 @@ fn SenderList(view: SendersView, actions: Actions) -> impl IntoView {
     .into_any()
 }
 
-fn status_badge(account: &SenderAccount) -> (Tone, String) {
+pub(crate) fn status_badge(account: &SenderAccount) -> (Tone, String) {
     match account.status {
         SenderStatus::Active => (Tone::Good, "Active".into()),
         SenderStatus::PausedUntil => (

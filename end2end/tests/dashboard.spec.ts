@@ -1,0 +1,62 @@
+// The dashboard follows a campaign live: with the page open, the campaign starts, sends up
+// to its account's daily cap and stops; the cap is raised and it sends the rest. The progress
+// bars, counts and the account's state move without the page ever reloading. Uses a sandbox
+// mailbox of its own (a new one each run), so the other specs' accounts keep their counts.
+import { expect, test } from '@playwright/test';
+import { apiAuth, campaignWithLeads, json, sandboxSender, signInAsAdmin } from './support';
+
+test('the dashboard shows a campaign progressing live, without reloading', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInAsAdmin(page);
+  const auth = await apiAuth(page);
+  const run = Date.now();
+  const sender = await sandboxSender(page, auth, `dora${run}@dashboard.sandbox.test`);
+  await json(await page.request.patch(`/api/v1/senders/${sender.id}`, { headers: auth, data: { daily_cap: 2 } }));
+  const leads = ['amy', 'ben', 'cal', 'dee'].map((name) => ({ email: `${name}${run}@prospects.example` }));
+  const campaign = await campaignWithLeads(page, auth, {
+    name: `Live progress ${run}`,
+    senders: [sender],
+    steps: [{ subject: 'Idea for <<company>>', body: 'Hi <<first_name>>, a quick idea.' }],
+    leads,
+  });
+
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Dashboard', exact: true })).toBeVisible();
+  await expect(page.getByTestId('live-status')).toHaveText('Live', { timeout: 30_000 });
+  // Survives only as long as the document: a reload would lose it.
+  await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
+  const card = page.locator(`[data-testid="campaign-card"][data-campaign-id="${campaign.id}"]`);
+  await expect(card).toHaveCount(0);
+
+  // Started elsewhere (here: the API), the campaign appears and sends up to the cap of 2.
+  await json(await page.request.post(`/api/v1/campaigns/${campaign.id}/start`, { headers: auth }));
+  await expect(card).toBeVisible({ timeout: 10_000 });
+  const overall = card.getByRole('progressbar', { name: 'Overall' });
+  const today = card.getByRole('progressbar', { name: 'Today' });
+  await expect(overall).toHaveAttribute('aria-valuenow', '2', { timeout: 15_000 });
+  await expect(overall).toHaveAttribute('aria-valuemax', '4');
+  await expect(overall).toHaveAttribute('aria-valuetext', '2 of 4 messages');
+  await expect(today).toHaveAttribute('aria-valuetext', '2 of 2 today');
+  await expect(card.getByTestId('leads-mailed')).toContainText('2 of 4 leads mailed');
+  const account = card.locator(`[data-testid="campaign-sender"][data-email="${sender.email}"]`);
+  await expect(account).toContainText('2 of 2 in 24 h');
+  await expect(account).toContainText('Active');
+  // The cap is reached: the next send waits for a slot to free up, a day after the first.
+  await expect(card.getByTestId('next-send')).toContainText(/in (23|24) h/);
+
+  // A higher cap lets the rest go out; the bars fill up, still without a reload.
+  await json(await page.request.patch(`/api/v1/senders/${sender.id}`, { headers: auth, data: { daily_cap: 10 } }));
+  await expect(overall).toHaveAttribute('aria-valuenow', '4', { timeout: 15_000 });
+  await expect(overall).toHaveAttribute('aria-valuetext', '4 of 4 messages');
+  await expect(today).toHaveAttribute('aria-valuetext', '4 of 4 today');
+  await expect(card.getByTestId('next-send')).toContainText('Nothing left to send');
+  await expect(card.getByTestId('eta')).toContainText('Done');
+  await expect(account).toContainText('4 of 10 in 24 h');
+  await expect(page.getByTestId('live-status')).toHaveText('Live');
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  await page.screenshot({ path: test.info().outputPath('dashboard.png'), fullPage: true });
+
+  // The card links to the campaign.
+  await card.getByRole('link', { name: `Live progress ${run}` }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${campaign.id}$`));
+});
