@@ -2,29 +2,10 @@
 // reply, and the reply shows on the lead's timeline and in the campaign's counts without
 // anyone touching them. Works after the other specs and alone; named to run after
 // senders.spec.ts, which expects Ada's mailbox to have sent nothing yet.
-import { expect, test, type APIResponse, type Page } from '@playwright/test';
-import { signInAsAdmin } from './support';
+import { expect, test } from '@playwright/test';
+import { apiToken, json, sandboxSender, signInAsAdmin } from './support';
 
 const ada = 'ada@sandbox.outreach.test';
-
-/** A new API token, made on the settings page. */
-async function apiToken(page: Page): Promise<string> {
-  await page.goto('/settings', { waitUntil: 'networkidle' });
-  const token = page.getByTestId('new-api-token');
-  // The token is shown by the hydrated page; a click before hydration posts the plain form
-  // (which creates a token nobody sees), so try again until the page shows one.
-  await expect(async () => {
-    await page.getByLabel('New token name').fill(`replies ${Date.now()}`);
-    await page.getByRole('button', { name: 'Create token' }).click();
-    await expect(token).toBeVisible({ timeout: 3_000 });
-  }).toPass({ timeout: 45_000 });
-  return (await token.innerText()).trim();
-}
-
-async function json(response: APIResponse) {
-  expect(response.ok(), `${response.status()} ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
 
 test('a sandbox reply shows on the lead timeline and in the campaign counts', async ({ page }) => {
   test.setTimeout(120_000);
@@ -32,20 +13,7 @@ test('a sandbox reply shows on the lead timeline and in the campaign counts', as
   const token = await apiToken(page);
   const auth = { Authorization: `Bearer ${token}` };
 
-  // The sandbox mailbox Ada, connected through the (simulated) consent page if needed.
-  let senders = await json(await page.request.get('/api/v1/senders', { headers: auth }));
-  if (!senders.some((s: { email: string }) => s.email === ada)) {
-    const { authorization_url } = await json(
-      await page.request.post('/api/v1/senders/connect', { headers: auth }),
-    );
-    await page.goto(authorization_url);
-    await page.getByLabel(ada).check();
-    await page.getByRole('button', { name: 'Allow' }).click();
-    // Started through the API, the consent ends on a page of its own.
-    await expect(page.getByRole('heading', { name: 'Gmail account connected' })).toBeVisible();
-    senders = await json(await page.request.get('/api/v1/senders', { headers: auth }));
-  }
-  const sender = senders.find((s: { email: string }) => s.email === ada);
+  const sender = await sandboxSender(page, auth, ada);
 
   const lead = `rita${Date.now()}+reply@prospect.example`;
   const campaign = await json(await page.request.post('/api/v1/campaigns', {

@@ -18,7 +18,10 @@ use super::lock;
 use crate::csv_import::{CsvError, CsvItem, ImportOptions, LeadReader, ParsedLead};
 use crate::db::escape_like;
 use crate::error::{Error, Result};
-use crate::model::{CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadStatus, Page};
+use crate::model::{
+    CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadSort, LeadSortKey, LeadStatus, Page,
+    Stage,
+};
 
 /// COPY data is sent in chunks of about this size.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -223,15 +226,81 @@ fn push_copy_escaped(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-/// Which leads to list.
+/// Which leads to list, and in which order.
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
+    /// A column of the pipeline board (e.g. "opted out": unsubscribed or suppressed); with
+    /// `status` too, only leads matching both.
+    pub stage: Option<Stage>,
     /// The start of an address, or part of a name or company.
     pub query: Option<String>,
+    pub sort: LeadSort,
 }
 
-/// A page of the campaign's leads in import order.
+impl LeadFilter {
+    /// From query-string values: `status` is a lead status or a board stage (`opted_out`),
+    /// `sort` a key such as `email` or `-activity` (descending); empty values are "any".
+    pub fn from_params(
+        status: Option<&str>,
+        query: Option<&str>,
+        sort: Option<&str>,
+    ) -> Result<Self> {
+        let mut filter = LeadFilter::default();
+        if let Some(text) = status.map(str::trim).filter(|s| !s.is_empty()) {
+            match (LeadStatus::parse(text), Stage::parse(text)) {
+                (Some(status), _) => filter.status = Some(status),
+                (None, Some(stage)) => filter.stage = Some(stage),
+                (None, None) => {
+                    return Err(Error::invalid("status", format!("'{text}' is not a lead status")));
+                }
+            }
+        }
+        filter.query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+        filter.sort = LeadSort::parse(sort.unwrap_or_default()).ok_or_else(|| {
+            Error::invalid(
+                "sort",
+                "sort by email, name, company, status, activity or imported (a leading '-' for descending)",
+            )
+        })?;
+        Ok(filter)
+    }
+
+    /// The statuses to list (`None`: all of them).
+    fn statuses(&self) -> Option<Vec<String>> {
+        let mut statuses: Vec<LeadStatus> = match self.stage {
+            Some(stage) => stage.statuses().to_vec(),
+            None => LeadStatus::ALL.to_vec(),
+        };
+        if let Some(status) = self.status {
+            statuses.retain(|s| *s == status);
+        }
+        (self.status.is_some() || self.stage.is_some())
+            .then(|| statuses.into_iter().map(|s| s.as_str().to_string()).collect())
+    }
+}
+
+/// The `ORDER BY` of a sort: every key ends with the id, so equal values keep a stable
+/// order, and each has an index starting with the campaign (see the migrations).
+fn order_by(sort: LeadSort) -> &'static str {
+    use LeadSortKey::*;
+    match (sort.key, sort.descending) {
+        (Imported, false) => "id",
+        (Imported, true) => "id DESC",
+        (Email, false) => "email, id",
+        (Email, true) => "email DESC, id DESC",
+        (Name, false) => "first_name, id",
+        (Name, true) => "first_name DESC, id DESC",
+        (Company, false) => "company, id",
+        (Company, true) => "company DESC, id DESC",
+        (Status, false) => "status, id",
+        (Status, true) => "status DESC, id DESC",
+        (Activity, false) => "updated_at, id",
+        (Activity, true) => "updated_at DESC, id DESC",
+    }
+}
+
+/// A page of the campaign's leads, in the filter's order (import order by default).
 pub async fn list(
     pool: &PgPool,
     team_id: Uuid,
@@ -243,42 +312,73 @@ pub async fn list(
     ensure_campaign(pool, team_id, campaign_id).await?;
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
     let page = page.max(1);
-    let status = filter.status.map(LeadStatus::as_str);
+    let statuses = filter.statuses();
     let query = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let prefix = query.map(|q| format!("{}%", escape_like(&q.to_lowercase())));
     let contains = query.map(|q| format!("%{}%", escape_like(q)));
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM leads
-           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
+           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text[] IS NULL OR status = ANY($3))
              AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)"#,
         team_id,
         campaign_id,
-        status,
+        statuses.as_deref(),
         prefix,
         contains
     )
     .fetch_one(pool)
     .await?;
+    // The order is one of a fixed set of clauses, never text from the request.
+    let sql = format!(
+        "SELECT id, campaign_id, email, first_name, company, fields, status, created_at, updated_at
+         FROM leads
+         WHERE team_id = $1 AND campaign_id = $2 AND ($3::text[] IS NULL OR status = ANY($3))
+           AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
+         ORDER BY {} LIMIT $6 OFFSET $7",
+        order_by(filter.sort)
+    );
+    let rows: Vec<LeadRecord> = sqlx::query_as(&sql)
+        .bind(team_id)
+        .bind(campaign_id)
+        .bind(statuses.as_deref())
+        .bind(prefix)
+        .bind(contains)
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(pool)
+        .await?;
+    let items = rows.into_iter().map(Lead::from).collect();
+    Ok(Page { items, total, page, per_page })
+}
+
+/// The first `limit` leads (in import order) of each of the statuses.
+pub(crate) async fn first_of_statuses(
+    pool: &PgPool,
+    team_id: Uuid,
+    campaign_id: Uuid,
+    statuses: &[String],
+    limit: i64,
+) -> Result<Vec<Lead>> {
     let rows = sqlx::query_as!(
         LeadRecord,
-        r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
-                  created_at, updated_at
-           FROM leads
-           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
-             AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
-           ORDER BY id LIMIT $6 OFFSET $7"#,
+        r#"SELECT l.id AS "id!", l.campaign_id AS "campaign_id!", l.email AS "email!",
+                  l.first_name AS "first_name!", l.company AS "company!", l.fields AS "fields!",
+                  l.status AS "status!: LeadStatus", l.created_at AS "created_at!",
+                  l.updated_at AS "updated_at!"
+           FROM unnest($3::text[]) AS s (status)
+           CROSS JOIN LATERAL (
+               SELECT * FROM leads
+               WHERE team_id = $1 AND campaign_id = $2 AND leads.status = s.status
+               ORDER BY id LIMIT $4
+           ) l"#,
         team_id,
         campaign_id,
-        status,
-        prefix,
-        contains,
-        per_page,
-        (page - 1) * per_page
+        statuses,
+        limit
     )
     .fetch_all(pool)
     .await?;
-    let items = rows.into_iter().map(Lead::from).collect();
-    Ok(Page { items, total, page, per_page })
+    Ok(rows.into_iter().map(Lead::from).collect())
 }
 
 /// One lead of the team.
@@ -298,6 +398,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<Lead> {
 }
 
 /// A `leads` row as stored (fields as JSON).
+#[derive(sqlx::FromRow)]
 struct LeadRecord {
     id: Uuid,
     campaign_id: Uuid,

@@ -1,6 +1,7 @@
 //! Campaigns: create, read, change, and move through their life (start, pause, resume,
 //! cancel). Every query is scoped by team; another team's ids are "not found".
 
+pub mod activity;
 pub mod leads;
 pub mod lint;
 pub mod validate;

@@ -186,5 +186,7 @@ pub struct InvalidEntry {
     pub reason: String,
 }
 
+mod activity;
 mod campaign;
+pub use activity::*;
 pub use campaign::*;

@@ -9,6 +9,7 @@ mod campaign_pages;
 mod campaigns;
 mod crash;
 mod outbox;
+mod pipeline;
 mod rest;
 mod sandbox;
 mod senders;

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
+use super::charts::ChartsTab;
 use super::leads::LeadsTab;
 use super::schedule::ScheduleTab;
 use super::status_tone;
@@ -95,7 +96,7 @@ pub fn CampaignPage() -> impl IntoView {
             };
             view! {
                 <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
-                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders")].into_iter().map(|(name, label)| view! {
+                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("charts", "Charts")].into_iter().map(|(name, label)| view! {
                         <a href=link(name)
                             aria-current=move || (tab.get() == name).then_some("page")
                             class=move || format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
@@ -106,6 +107,7 @@ pub fn CampaignPage() -> impl IntoView {
                 {move || match tab.get().as_str() {
                     "steps" => view! { <StepsTab id/> }.into_any(),
                     "schedule" => view! { <ScheduleTab id/> }.into_any(),
+                    "charts" => view! { <ChartsTab id/> }.into_any(),
                     _ => view! { <LeadsTab id/> }.into_any(),
                 }}
             }
