@@ -129,7 +129,7 @@ pub fn BarChart(
     let x_labels: Vec<_> = days
         .iter()
         .enumerate()
-        .filter(|(i, _)| (n - 1 - i) % every == 0)
+        .filter(|(i, _)| (n - 1 - i).is_multiple_of(every))
         .map(|(i, day)| {
             let center = frame.left + band * (i as f64 + 0.5);
             view! {
