@@ -172,6 +172,11 @@ pub struct LeadListParams {
     /// `email`, `name`, `company`, `status`, `activity` (the last change) or `imported` (the
     /// default); a leading `-` sorts descending, e.g. `-activity`.
     sort: Option<String>,
+    /// Keyset paging (fast however deep): the leads right after this lead id in the sort
+    /// order — pass the last id of a page to get the next one. `page` is then only echoed.
+    after: Option<Uuid>,
+    /// The leads right before this lead id (the previous page).
+    before: Option<Uuid>,
     /// 1-based page number.
     page: Option<i64>,
     /// Leads per page (1–200, default 50).
@@ -188,11 +193,13 @@ pub async fn list_leads(
     Path(id): Path<Uuid>,
     Query(params): Query<LeadListParams>,
 ) -> Result<Json<Page<Lead>>, ApiError> {
-    let filter = LeadFilter::from_params(
+    let mut filter = LeadFilter::from_params(
         params.status.as_deref(),
         params.q.as_deref(),
         params.sort.as_deref(),
     )?;
+    filter.after = params.after;
+    filter.before = params.before;
     let page = campaigns::leads::list(
         &state.pool,
         user.team_id,

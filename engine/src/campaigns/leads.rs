@@ -236,6 +236,11 @@ pub struct LeadFilter {
     /// The start of an address, or part of a name or company.
     pub query: Option<String>,
     pub sort: LeadSort,
+    /// Keyset paging: the leads right after this one in the sort order (the page's `page`
+    /// number is then only echoed), so a page deep in 100k leads costs as little as the first.
+    pub after: Option<Uuid>,
+    /// The leads right before this one (the previous page).
+    pub before: Option<Uuid>,
 }
 
 impl LeadFilter {
@@ -280,23 +285,17 @@ impl LeadFilter {
     }
 }
 
-/// The `ORDER BY` of a sort: every key ends with the id, so equal values keep a stable
-/// order, and each has an index starting with the campaign (see the migrations).
-fn order_by(sort: LeadSort) -> &'static str {
-    use LeadSortKey::*;
-    match (sort.key, sort.descending) {
-        (Imported, false) => "id",
-        (Imported, true) => "id DESC",
-        (Email, false) => "email, id",
-        (Email, true) => "email DESC, id DESC",
-        (Name, false) => "first_name, id",
-        (Name, true) => "first_name DESC, id DESC",
-        (Company, false) => "company, id",
-        (Company, true) => "company DESC, id DESC",
-        (Status, false) => "status, id",
-        (Status, true) => "status DESC, id DESC",
-        (Activity, false) => "updated_at, id",
-        (Activity, true) => "updated_at DESC, id DESC",
+/// The columns a sort orders by: every key ends with the id, so equal values keep a stable
+/// order and a lead names a position (keyset paging); each has an index starting with the
+/// campaign (see the migrations).
+fn sort_columns(key: LeadSortKey) -> &'static str {
+    match key {
+        LeadSortKey::Imported => "id",
+        LeadSortKey::Email => "email, id",
+        LeadSortKey::Name => "first_name, id",
+        LeadSortKey::Company => "company, id",
+        LeadSortKey::Status => "status, id",
+        LeadSortKey::Activity => "updated_at, id",
     }
 }
 
@@ -328,25 +327,45 @@ pub async fn list(
     )
     .fetch_one(pool)
     .await?;
-    // The order is one of a fixed set of clauses, never text from the request.
+    // The columns are one of a fixed set, never text from the request. With a cursor the
+    // page starts right after (or ends right before) that lead, found through the index.
+    let columns = sort_columns(filter.sort.key);
+    let cursor = filter.after.or(filter.before);
+    let descending = filter.sort.descending != filter.before.is_some();
+    let direction = if descending { " DESC" } else { "" };
+    let order: Vec<String> = columns.split(", ").map(|c| format!("{c}{direction}")).collect();
+    let from_cursor = match cursor {
+        Some(_) => format!(
+            "AND ({columns}) {} (SELECT {columns} FROM leads WHERE team_id = $1 AND campaign_id = $2 AND id = $8)",
+            if descending { "<" } else { ">" }
+        ),
+        None => String::new(),
+    };
     let sql = format!(
         "SELECT id, campaign_id, email, first_name, company, fields, status, created_at, updated_at
          FROM leads
          WHERE team_id = $1 AND campaign_id = $2 AND ($3::text[] IS NULL OR status = ANY($3))
            AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
+           {from_cursor}
          ORDER BY {} LIMIT $6 OFFSET $7",
-        order_by(filter.sort)
+        order.join(", ")
     );
-    let rows: Vec<LeadRecord> = sqlx::query_as(&sql)
+    let offset = if cursor.is_some() { 0 } else { (page - 1) * per_page };
+    let mut query = sqlx::query_as::<_, LeadRecord>(&sql)
         .bind(team_id)
         .bind(campaign_id)
         .bind(statuses.as_deref())
         .bind(prefix)
         .bind(contains)
         .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(pool)
-        .await?;
+        .bind(offset);
+    if let Some(cursor) = cursor {
+        query = query.bind(cursor);
+    }
+    let mut rows = query.fetch_all(pool).await?;
+    if filter.before.is_some() {
+        rows.reverse();
+    }
     let items = rows.into_iter().map(Lead::from).collect();
     Ok(Page { items, total, page, per_page })
 }

@@ -208,10 +208,7 @@ async fn daily_stats_cut_days_in_the_campaigns_time_zone_per_sender_and_team() {
     let html = page.text().await.unwrap();
     assert!(html.contains("data-testid=\"chart-sent\""), "{html}");
     assert!(html.contains("role=\"img\""));
-    assert!(
-        html.contains(&format!("{}: 1 message sent", today.format("%a %b %-d, %Y"))),
-        "{html}"
-    );
+    assert!(html.contains(&format!("{}: 1 message sent", today.format("%a %b %-d, %Y"))), "{html}");
 }
 
 /// The emails of a page of leads, in order.

@@ -168,7 +168,8 @@ pub async fn import_leads(data: MultipartData) -> Result<LeadImportReport, AppEr
 }
 
 /// A page of leads: `status` a lead status or a board stage (`opted_out`), `sort` e.g.
-/// `email` or `-activity`.
+/// `email` or `-activity`; `after`/`before` a lead id for keyset paging (`page` is then the
+/// number shown).
 #[server]
 pub async fn load_leads(
     id: Uuid,
@@ -176,10 +177,14 @@ pub async fn load_leads(
     q: Option<String>,
     #[server(default)] sort: Option<String>,
     page: i64,
+    #[server(default)] after: Option<Uuid>,
+    #[server(default)] before: Option<Uuid>,
 ) -> Result<Page<Lead>, AppError> {
     use engine::campaigns::leads::LeadFilter;
     let (state, user) = crate::auth::ssr::require_user().await?;
-    let filter = LeadFilter::from_params(status.as_deref(), q.as_deref(), sort.as_deref())?;
+    let mut filter = LeadFilter::from_params(status.as_deref(), q.as_deref(), sort.as_deref())?;
+    filter.after = after;
+    filter.before = before;
     Ok(engine::campaigns::leads::list(&state.pool, user.team_id, id, &filter, page, 50).await?)
 }
 
@@ -423,6 +428,7 @@ fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
     let q = move || query.read().get("q").unwrap_or_default();
     let sort = move || query.read().get("sort").unwrap_or_default();
     let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let cursor = move |name: &str| query.read().get(name).and_then(|c| Uuid::parse_str(&c).ok());
     let actions = LeadActions::provide();
     let refresh = Signal::derive(move || import_version.get() + actions.version());
     let changed = expect_context::<CampaignChanged>();
@@ -435,13 +441,16 @@ fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
         version
     });
     let leads = Resource::new(
-        move || (board(), status(), q(), sort(), page(), refresh.get()),
-        move |(board, status, q, sort, page, _)| async move {
+        move || {
+            let cursors = (cursor("after"), cursor("before"));
+            (board(), status(), q(), sort(), page(), cursors, refresh.get())
+        },
+        move |(board, status, q, sort, page, (after, before), _)| async move {
             if board {
                 // The board loads its own data.
                 return Ok(None);
             }
-            load_leads(id, Some(status), Some(q), Some(sort), page).await.map(Some)
+            load_leads(id, Some(status), Some(q), Some(sort), page, after, before).await.map(Some)
         },
     );
     let view_link = |name: &'static str| {
@@ -527,9 +536,19 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String
             )
         }
     };
+    // Next and Previous continue from the page's last or first lead (keyset paging: as fast
+    // on page 2,000 as on page 1); page 1 needs no cursor.
+    let (first, last) = (page.items.first().map(|l| l.id), page.items.last().map(|l| l.id));
     let link = {
         let (href, sort) = (href.clone(), sort.clone());
-        move |to: i64| href(&sort, to)
+        move |to: i64| {
+            let base = href(&sort, to);
+            match (to > current, first, last) {
+                (true, _, Some(last)) => format!("{base}&after={last}"),
+                (false, Some(first), _) if to > 1 => format!("{base}&before={first}"),
+                _ => base,
+            }
+        }
     };
     let heading = |key: &'static str, label: &'static str| {
         // A click sorts by the column, a second one reverses it.
