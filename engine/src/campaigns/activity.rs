@@ -3,7 +3,8 @@
 //!
 //! Sends come from `campaign_send_counts` (per quarter hour, kept by triggers on the outbox),
 //! so a chart reads a few thousand rows however many messages the campaign sent; replies,
-//! auto-replies and bounces from the leads' events (a few per hundred sends).
+//! auto-replies and bounces from the leads' events (a few per hundred sends), each with the
+//! account its lead had then.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -72,12 +73,11 @@ pub async fn daily(
     .fetch_all(pool)
     .await?;
     let events = sqlx::query!(
-        r#"SELECT (e.occurred_at AT TIME ZONE $3)::date AS "day!", l.sender_id,
-                  e.kind, count(*) AS "count!"
-           FROM lead_events e JOIN leads l ON l.id = e.lead_id
-           WHERE e.team_id = $1 AND e.campaign_id = $2 AND e.occurred_at >= $4 AND e.occurred_at < $5
-             AND (e.occurred_at AT TIME ZONE $3)::date BETWEEN $6 AND $7
-             AND e.kind IN ('replied', 'marked_replied', 'auto_replied', 'bounced')
+        r#"SELECT (occurred_at AT TIME ZONE $3)::date AS "day!", sender_id, kind, count(*) AS "count!"
+           FROM lead_events
+           WHERE team_id = $1 AND campaign_id = $2 AND occurred_at >= $4 AND occurred_at < $5
+             AND (occurred_at AT TIME ZONE $3)::date BETWEEN $6 AND $7
+             AND kind IN ('replied', 'marked_replied', 'auto_replied', 'bounced')
            GROUP BY 1, 2, 3"#,
         team_id,
         campaign_id,
@@ -90,12 +90,12 @@ pub async fn daily(
     .fetch_all(pool)
     .await?;
     let replied_leads = sqlx::query!(
-        r#"SELECT l.sender_id, GROUPING(l.sender_id) = 1 AS "is_total!", count(DISTINCT e.lead_id) AS "count!"
-           FROM lead_events e JOIN leads l ON l.id = e.lead_id
-           WHERE e.team_id = $1 AND e.campaign_id = $2 AND e.occurred_at >= $4 AND e.occurred_at < $5
-             AND (e.occurred_at AT TIME ZONE $3)::date BETWEEN $6 AND $7
-             AND e.kind IN ('replied', 'marked_replied')
-           GROUP BY ROLLUP (l.sender_id)"#,
+        r#"SELECT sender_id, GROUPING(sender_id) = 1 AS "is_total!", count(DISTINCT lead_id) AS "count!"
+           FROM lead_events
+           WHERE team_id = $1 AND campaign_id = $2 AND occurred_at >= $4 AND occurred_at < $5
+             AND (occurred_at AT TIME ZONE $3)::date BETWEEN $6 AND $7
+             AND kind IN ('replied', 'marked_replied')
+           GROUP BY ROLLUP (sender_id)"#,
         team_id,
         campaign_id,
         time_zone,

@@ -48,8 +48,9 @@ pub(crate) async fn record(
     let evidence = event.evidence.map(|e| e.chars().take(EVIDENCE_LIMIT).collect::<String>());
     sqlx::query!(
         "INSERT INTO lead_events (id, team_id, campaign_id, lead_id, kind, occurred_at, summary, evidence,
-                                  gmail_message_id, gmail_thread_id)
-         SELECT $1, team_id, campaign_id, id, $3, $4, $5, $6, $7, $8 FROM leads WHERE team_id = $9 AND id = $2",
+                                  gmail_message_id, gmail_thread_id, sender_id)
+         SELECT $1, team_id, campaign_id, id, $3, $4, $5, $6, $7, $8, sender_id FROM leads
+         WHERE team_id = $9 AND id = $2",
         id,
         lead_id,
         event.kind.as_str(),

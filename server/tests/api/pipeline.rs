@@ -86,8 +86,8 @@ async fn sent_at(
 
 async fn event_at(app: &TestApp, lead: Uuid, kind: &str, at: chrono::DateTime<chrono::Utc>) {
     sqlx::query(
-        "INSERT INTO lead_events (id, team_id, campaign_id, lead_id, kind, occurred_at, summary)
-         SELECT gen_random_uuid(), team_id, campaign_id, id, $2, $3, 'test' FROM leads WHERE id = $1",
+        "INSERT INTO lead_events (id, team_id, campaign_id, lead_id, kind, occurred_at, summary, sender_id)
+         SELECT gen_random_uuid(), team_id, campaign_id, id, $2, $3, 'test', sender_id FROM leads WHERE id = $1",
     )
     .bind(lead)
     .bind(kind)
