@@ -86,10 +86,11 @@ pub fn BarChart(
     #[prop(optional)] compact: bool,
     #[prop(optional, into)] test_id: String,
 ) -> impl IntoView {
+    // View boxes about the size the cards show them at, so the labels keep a readable size.
     let frame = if compact {
-        Frame { width: 360.0, height: 150.0, left: 34.0, right: 6.0, top: 8.0, bottom: 22.0 }
+        Frame { width: 300.0, height: 140.0, left: 30.0, right: 16.0, top: 8.0, bottom: 22.0 }
     } else {
-        Frame { width: 720.0, height: 240.0, left: 44.0, right: 8.0, top: 10.0, bottom: 26.0 }
+        Frame { width: 880.0, height: 210.0, left: 40.0, right: 20.0, top: 10.0, bottom: 26.0 }
     };
     let max = series.iter().flat_map(|s| s.values.iter().copied()).max().unwrap_or(0);
     let (top, step) = axis_scale(max);
@@ -98,7 +99,7 @@ pub fn BarChart(
     let group = band * if compact { 0.8 } else { 0.72 };
     let bar = group / series.len().max(1) as f64;
     let y = |v: i64| frame.top + frame.plot_height() * (1.0 - v as f64 / top as f64);
-    let font = if compact { "10" } else { "11" };
+    let font = if compact { "11" } else { "12" };
 
     let totals: Vec<String> =
         series.iter().map(|s| amount(s.values.iter().sum(), s.noun)).collect();
@@ -125,7 +126,7 @@ pub fn BarChart(
         })
         .collect();
     // About six date labels however many days there are.
-    let every = n.div_ceil(if compact { 4 } else { 7 }).max(1);
+    let every = n.div_ceil(if compact { 4 } else { 8 }).max(1);
     let x_labels: Vec<_> = days
         .iter()
         .enumerate()

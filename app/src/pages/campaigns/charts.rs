@@ -116,7 +116,7 @@ fn Charts(stats: DailyStats) -> impl IntoView {
                 from.format("%b %-d, %Y"), to.format("%b %-d, %Y"))}
         </p>
         <Rates series=total.clone()/>
-        <div class="grid gap-6 xl:grid-cols-2">
+        <div class="grid gap-6">
             <Card title="Messages sent">
                 <BarChart title="Messages sent per day".to_string() days=dates
                     series=sent test_id="chart-sent"/>
