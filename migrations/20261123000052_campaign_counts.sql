@@ -74,6 +74,9 @@ CREATE TRIGGER leads_counted_update AFTER UPDATE ON leads
     FOR EACH STATEMENT EXECUTE FUNCTION count_lead_changes();
 CREATE TRIGGER leads_counted_delete AFTER DELETE ON leads
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION count_lead_changes();
+-- The lead import skips foreign-key checks by running its insert as a replica
+-- (session_replication_role); counting must happen all the same.
+ALTER TABLE leads ENABLE ALWAYS TRIGGER leads_counted_insert;
 CREATE TRIGGER outbox_counted_insert AFTER INSERT ON outbox_messages
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION count_message_changes();
 CREATE TRIGGER outbox_counted_update AFTER UPDATE ON outbox_messages

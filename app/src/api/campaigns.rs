@@ -8,8 +8,8 @@ use engine::campaigns::lint::LinkSigner;
 use engine::campaigns::{self, StartOutcome};
 use engine::csv_import::{DEFAULT_BYTE_LIMIT, ImportOptions};
 use engine::model::{
-    Campaign, CampaignPatch, CampaignSummary, Lead, LeadImportReport, LeadStatus, LintReport,
-    NewCampaign, Page, Preview,
+    Campaign, CampaignPatch, CampaignSummary, DailyStats, Lead, LeadImportReport, LintReport,
+    NewCampaign, Page, Pipeline, Preview,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(utoipa_axum::routes!(pause_campaign))
         .routes(utoipa_axum::routes!(resume_campaign))
         .routes(utoipa_axum::routes!(cancel_campaign))
+        .routes(utoipa_axum::routes!(daily_stats))
+        .routes(utoipa_axum::routes!(campaign_pipeline))
         .merge(import)
 }
 
@@ -162,17 +164,26 @@ async fn csv_upload(request: Request, state: &AppState) -> Result<Vec<u8>, ApiEr
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LeadListParams {
-    /// Only leads with this status.
+    /// Only leads with this status, or of this pipeline stage (`opted_out`: unsubscribed or
+    /// suppressed).
     status: Option<String>,
     /// The start of an address, or part of a first name or company.
     q: Option<String>,
+    /// `email`, `name`, `company`, `status`, `activity` (the last change) or `imported` (the
+    /// default); a leading `-` sorts descending, e.g. `-activity`.
+    sort: Option<String>,
+    /// Keyset paging (fast however deep): the leads right after this lead id in the sort
+    /// order — pass the last id of a page to get the next one. `page` is then only echoed.
+    after: Option<Uuid>,
+    /// The leads right before this lead id (the previous page).
+    before: Option<Uuid>,
     /// 1-based page number.
     page: Option<i64>,
     /// Leads per page (1–200, default 50).
     per_page: Option<i64>,
 }
 
-/// The campaign's leads in import order.
+/// The campaign's leads, in import order or sorted.
 #[utoipa::path(get, path = "/campaigns/{id}/leads", tag = "campaigns", params(("id" = Uuid, Path), LeadListParams),
     responses((status = 200, body = Page<Lead>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -182,13 +193,13 @@ pub async fn list_leads(
     Path(id): Path<Uuid>,
     Query(params): Query<LeadListParams>,
 ) -> Result<Json<Page<Lead>>, ApiError> {
-    let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => Some(LeadStatus::parse(text).ok_or_else(|| {
-            engine::Error::invalid("status", format!("'{text}' is not a lead status"))
-        })?),
-    };
-    let filter = LeadFilter { status, query: params.q };
+    let mut filter = LeadFilter::from_params(
+        params.status.as_deref(),
+        params.q.as_deref(),
+        params.sort.as_deref(),
+    )?;
+    filter.after = params.after;
+    filter.before = params.before;
     let page = campaigns::leads::list(
         &state.pool,
         user.team_id,
@@ -315,4 +326,42 @@ pub async fn cancel_campaign(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Campaign>, ApiError> {
     Ok(Json(campaigns::cancel(&state.pool, user.team_id, id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DailyStatsParams {
+    /// How many days back, today included (1–366, default 30).
+    days: Option<u32>,
+}
+
+/// Messages sent, replies (including leads marked replied by hand), auto-replies and hard
+/// bounces per day over the last `days` days, days cut in the campaign's time zone; overall
+/// and per sender account, with reply rate (leads that replied ÷ leads first mailed in the
+/// period) and bounce rate (bounces ÷ messages sent).
+#[utoipa::path(get, path = "/campaigns/{id}/stats/daily", tag = "campaigns",
+    params(("id" = Uuid, Path), DailyStatsParams),
+    responses((status = 200, body = DailyStats), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn daily_stats(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<Uuid>,
+    Query(params): Query<DailyStatsParams>,
+) -> Result<Json<DailyStats>, ApiError> {
+    let days = params.days.unwrap_or(campaigns::activity::DEFAULT_DAYS);
+    let now = state.google.oauth.now();
+    Ok(Json(campaigns::activity::daily(&state.pool, user.team_id, id, days, now).await?))
+}
+
+/// The campaign's leads by stage (pending, in sequence, replied, auto-replied, bounced, opted
+/// out, failed, completed): each stage's count and its first leads in import order.
+#[utoipa::path(get, path = "/campaigns/{id}/pipeline", tag = "campaigns", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Pipeline), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn campaign_pipeline(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Pipeline>, ApiError> {
+    Ok(Json(campaigns::activity::pipeline(&state.pool, user.team_id, id).await?))
 }

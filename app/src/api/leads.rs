@@ -12,7 +12,9 @@ use super::extract::{ApiJson, ApiUser, Path};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(utoipa_axum::routes!(get_lead, update_lead))
+    OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(get_lead, update_lead))
+        .routes(utoipa_axum::routes!(undo_lead_change))
 }
 
 /// One lead with its fields, status and timeline (messages sent, replies, bounces, opt-outs,
@@ -46,4 +48,20 @@ pub async fn update_lead(
         engine::tracking::manual::patch(&state.pool, user.team_id, id, &change, Some(user.id), now)
             .await?;
     Ok(Json(detail))
+}
+
+/// Takes back the lead's latest change by hand (mark as replied, suppress): its status, the
+/// follow-ups it cancelled and the suppression entry it added come back, and the change leaves
+/// the timeline. 409 (saying why) once that is no longer safe: something happened to the lead
+/// since (a reply, a bounce, a message sent), the campaign ended, or there is nothing to undo.
+#[utoipa::path(post, path = "/leads/{id}/undo", tag = "leads", params(("id" = Uuid, Path)),
+    responses((status = 200, body = LeadDetail), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn undo_lead_change(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<LeadDetail>, ApiError> {
+    Ok(Json(engine::tracking::manual::undo(&state.pool, user.team_id, id).await?))
 }

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod chart;
 pub mod forms;
 pub mod layout;
 pub mod ui;

@@ -18,7 +18,10 @@ use super::lock;
 use crate::csv_import::{CsvError, CsvItem, ImportOptions, LeadReader, ParsedLead};
 use crate::db::escape_like;
 use crate::error::{Error, Result};
-use crate::model::{CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadStatus, Page};
+use crate::model::{
+    CampaignStatus, InvalidEntry, Lead, LeadImportReport, LeadSort, LeadSortKey, LeadStatus, Page,
+    Stage,
+};
 
 /// COPY data is sent in chunks of about this size.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -271,15 +274,80 @@ fn push_copy_escaped(out: &mut Vec<u8>, value: &str) {
     }
 }
 
-/// Which leads to list.
+/// Which leads to list, and in which order.
 #[derive(Debug, Clone, Default)]
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
+    /// A column of the pipeline board (e.g. "opted out": unsubscribed or suppressed); with
+    /// `status` too, only leads matching both.
+    pub stage: Option<Stage>,
     /// The start of an address, or part of a name or company.
     pub query: Option<String>,
+    pub sort: LeadSort,
+    /// Keyset paging: the leads right after this one in the sort order (the page's `page`
+    /// number is then only echoed), so a page deep in 100k leads costs as little as the first.
+    pub after: Option<Uuid>,
+    /// The leads right before this one (the previous page).
+    pub before: Option<Uuid>,
 }
 
-/// A page of the campaign's leads in import order.
+impl LeadFilter {
+    /// From query-string values: `status` is a lead status or a board stage (`opted_out`),
+    /// `sort` a key such as `email` or `-activity` (descending); empty values are "any".
+    pub fn from_params(
+        status: Option<&str>,
+        query: Option<&str>,
+        sort: Option<&str>,
+    ) -> Result<Self> {
+        let mut filter = LeadFilter::default();
+        if let Some(text) = status.map(str::trim).filter(|s| !s.is_empty()) {
+            match (LeadStatus::parse(text), Stage::parse(text)) {
+                (Some(status), _) => filter.status = Some(status),
+                (None, Some(stage)) => filter.stage = Some(stage),
+                (None, None) => {
+                    return Err(Error::invalid("status", format!("'{text}' is not a lead status")));
+                }
+            }
+        }
+        filter.query = query.map(str::trim).filter(|q| !q.is_empty()).map(str::to_string);
+        filter.sort = LeadSort::parse(sort.unwrap_or_default()).ok_or_else(|| {
+            Error::invalid(
+                "sort",
+                "sort by email, name, company, status, activity or imported (a leading '-' for descending)",
+            )
+        })?;
+        Ok(filter)
+    }
+
+    /// The statuses to list (`None`: all of them).
+    fn statuses(&self) -> Option<Vec<String>> {
+        let mut statuses: Vec<LeadStatus> = match self.stage {
+            Some(stage) => stage.statuses().to_vec(),
+            None => LeadStatus::ALL.to_vec(),
+        };
+        if let Some(status) = self.status {
+            statuses.retain(|s| *s == status);
+        }
+        (self.status.is_some() || self.stage.is_some())
+            .then(|| statuses.into_iter().map(|s| s.as_str().to_string()).collect())
+    }
+}
+
+/// The columns a sort orders by: every key ends with the id, so equal values keep a stable
+/// order and a lead names a position (keyset paging); each has an index starting with the
+/// campaign (see the migrations).
+fn sort_columns(key: LeadSortKey) -> &'static str {
+    match key {
+        LeadSortKey::Imported => "id",
+        LeadSortKey::Email => "email, id",
+        LeadSortKey::Name => "first_name, id",
+        LeadSortKey::Company => "company, id",
+        LeadSortKey::Status => "status, id",
+        LeadSortKey::Activity => "updated_at, id",
+    }
+}
+
+/// A page of the campaign's leads, in the filter's order (import order by default).
 pub async fn list(
     pool: &PgPool,
     team_id: Uuid,
@@ -288,45 +356,109 @@ pub async fn list(
     page: i64,
     per_page: i64,
 ) -> Result<Page<Lead>> {
-    ensure_campaign(pool, team_id, campaign_id).await?;
+    // The campaign's kept lead count (which also says it is the team's) spares counting
+    // 100k leads when nothing is filtered.
+    let lead_count = sqlx::query_scalar!(
+        "SELECT lead_count FROM campaigns WHERE team_id = $1 AND id = $2",
+        team_id,
+        campaign_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(Error::NotFound("campaign"))?;
     let paging = crate::db::Paging::new(page, per_page)?;
     let (page, per_page) = (paging.page, paging.per_page);
-    let status = filter.status.map(LeadStatus::as_str);
+    let statuses = filter.statuses();
     let query = filter.query.as_deref().map(str::trim).filter(|q| !q.is_empty());
     let prefix = query.map(|q| format!("{}%", escape_like(&q.to_lowercase())));
     let contains = query.map(|q| format!("%{}%", escape_like(q)));
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM leads
-           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
-             AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)"#,
-        team_id,
-        campaign_id,
-        status,
-        prefix,
-        contains
-    )
-    .fetch_one(pool)
-    .await?;
+    let total = if statuses.is_none() && query.is_none() {
+        i64::from(lead_count)
+    } else {
+        sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM leads
+               WHERE team_id = $1 AND campaign_id = $2 AND ($3::text[] IS NULL OR status = ANY($3))
+                 AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)"#,
+            team_id,
+            campaign_id,
+            statuses.as_deref(),
+            prefix,
+            contains
+        )
+        .fetch_one(pool)
+        .await?
+    };
+    // The columns are one of a fixed set, never text from the request. With a cursor the
+    // page starts right after (or ends right before) that lead, found through the index.
+    let columns = sort_columns(filter.sort.key);
+    let cursor = filter.after.or(filter.before);
+    let descending = filter.sort.descending != filter.before.is_some();
+    let direction = if descending { " DESC" } else { "" };
+    let order: Vec<String> = columns.split(", ").map(|c| format!("{c}{direction}")).collect();
+    let from_cursor = match cursor {
+        Some(_) => format!(
+            "AND ({columns}) {} (SELECT {columns} FROM leads WHERE team_id = $1 AND campaign_id = $2 AND id = $8)",
+            if descending { "<" } else { ">" }
+        ),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT id, campaign_id, email, first_name, company, fields, status, created_at, updated_at
+         FROM leads
+         WHERE team_id = $1 AND campaign_id = $2 AND ($3::text[] IS NULL OR status = ANY($3))
+           AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
+           {from_cursor}
+         ORDER BY {} LIMIT $6 OFFSET $7",
+        order.join(", ")
+    );
+    let offset = if cursor.is_some() { 0 } else { paging.offset() };
+    let mut query = sqlx::query_as::<_, LeadRecord>(&sql)
+        .bind(team_id)
+        .bind(campaign_id)
+        .bind(statuses.as_deref())
+        .bind(prefix)
+        .bind(contains)
+        .bind(per_page)
+        .bind(offset);
+    if let Some(cursor) = cursor {
+        query = query.bind(cursor);
+    }
+    let mut rows = query.fetch_all(pool).await?;
+    if filter.before.is_some() {
+        rows.reverse();
+    }
+    let items = rows.into_iter().map(Lead::from).collect();
+    Ok(Page { items, total, page, per_page })
+}
+
+/// The first `limit` leads (in import order) of each of the statuses.
+pub(crate) async fn first_of_statuses(
+    pool: &PgPool,
+    team_id: Uuid,
+    campaign_id: Uuid,
+    statuses: &[String],
+    limit: i64,
+) -> Result<Vec<Lead>> {
     let rows = sqlx::query_as!(
         LeadRecord,
-        r#"SELECT id, campaign_id, email, first_name, company, fields, status AS "status: LeadStatus",
-                  created_at, updated_at
-           FROM leads
-           WHERE team_id = $1 AND campaign_id = $2 AND ($3::text IS NULL OR status = $3)
-             AND ($4::text IS NULL OR email LIKE $4 OR first_name ILIKE $5 OR company ILIKE $5)
-           ORDER BY id LIMIT $6 OFFSET $7"#,
+        r#"SELECT l.id AS "id!", l.campaign_id AS "campaign_id!", l.email AS "email!",
+                  l.first_name AS "first_name!", l.company AS "company!", l.fields AS "fields!",
+                  l.status AS "status!: LeadStatus", l.created_at AS "created_at!",
+                  l.updated_at AS "updated_at!"
+           FROM unnest($3::text[]) AS s (status)
+           CROSS JOIN LATERAL (
+               SELECT * FROM leads
+               WHERE team_id = $1 AND campaign_id = $2 AND leads.status = s.status
+               ORDER BY id LIMIT $4
+           ) l"#,
         team_id,
         campaign_id,
-        status,
-        prefix,
-        contains,
-        per_page,
-        paging.offset()
+        statuses,
+        limit
     )
     .fetch_all(pool)
     .await?;
-    let items = rows.into_iter().map(Lead::from).collect();
-    Ok(Page { items, total, page, per_page })
+    Ok(rows.into_iter().map(Lead::from).collect())
 }
 
 /// One lead of the team.
@@ -346,6 +478,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<Lead> {
 }
 
 /// A `leads` row as stored (fields as JSON).
+#[derive(sqlx::FromRow)]
 struct LeadRecord {
     id: Uuid,
     campaign_id: Uuid,

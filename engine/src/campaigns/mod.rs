@@ -2,6 +2,7 @@
 //! cancel). Every query is scoped by team; another team's ids are "not found".
 
 pub mod counts;
+pub mod activity;
 pub mod leads;
 pub mod lint;
 pub mod validate;

@@ -186,7 +186,9 @@ pub struct InvalidEntry {
     pub reason: String,
 }
 
+mod activity;
 mod campaign;
 mod dashboard;
+pub use activity::*;
 pub use campaign::*;
 pub use dashboard::*;

@@ -36,20 +36,22 @@ impl<'a> NewEvent<'a> {
     }
 }
 
-/// Records an event on the lead (in the caller's transaction).
+/// Records an event on the lead (in the caller's transaction) and returns its id.
 pub(crate) async fn record(
     tx: &mut PgConnection,
     team_id: Uuid,
     lead_id: Uuid,
     event: &NewEvent<'_>,
-) -> Result<()> {
+) -> Result<Uuid> {
+    let id = Uuid::now_v7();
     let summary: String = event.summary.chars().take(SUMMARY_LIMIT).collect();
     let evidence = event.evidence.map(|e| e.chars().take(EVIDENCE_LIMIT).collect::<String>());
     sqlx::query!(
         "INSERT INTO lead_events (id, team_id, campaign_id, lead_id, kind, occurred_at, summary, evidence,
-                                  gmail_message_id, gmail_thread_id)
-         SELECT $1, team_id, campaign_id, id, $3, $4, $5, $6, $7, $8 FROM leads WHERE team_id = $9 AND id = $2",
-        Uuid::now_v7(),
+                                  gmail_message_id, gmail_thread_id, sender_id)
+         SELECT $1, team_id, campaign_id, id, $3, $4, $5, $6, $7, $8, sender_id FROM leads
+         WHERE team_id = $9 AND id = $2",
+        id,
         lead_id,
         event.kind.as_str(),
         event.occurred_at,
@@ -61,7 +63,7 @@ pub(crate) async fn record(
     )
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// The lead's timeline, oldest first: sent messages and recorded events.

@@ -11,6 +11,7 @@ mod campaigns;
 mod crash;
 mod dashboard;
 mod outbox;
+mod pipeline;
 mod rest;
 mod sandbox;
 mod security;

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use super::guide::{ReviewTab, SetupGuide};
+use super::charts::ChartsTab;
 use super::leads::LeadsTab;
 use super::schedule::ScheduleTab;
 use super::status_tone;
@@ -96,7 +97,7 @@ pub fn CampaignPage() -> impl IntoView {
             };
             view! {
                 <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
-                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("review", "Review")].into_iter().map(|(name, label)| view! {
+                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("charts", "Charts"), ("review", "Review")].into_iter().map(|(name, label)| view! {
                         <a href=link(name)
                             aria-current=move || (tab.get() == name).then_some("page")
                             class=move || format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
@@ -108,6 +109,7 @@ pub fn CampaignPage() -> impl IntoView {
                     "steps" => view! { <StepsTab id/> }.into_any(),
                     "schedule" => view! { <ScheduleTab id/> }.into_any(),
                     "review" => view! { <ReviewTab id/> }.into_any(),
+                    "charts" => view! { <ChartsTab id/> }.into_any(),
                     _ => view! { <LeadsTab id/> }.into_any(),
                 }}
             }

@@ -1,6 +1,6 @@
 //! `/campaigns/:id/leads/:lead_id`: one lead — its fields, status and timeline (messages sent,
 //! replies, bounces, opt-outs, with the raw evidence) and the one-click "Mark as replied" and
-//! "Suppress" buttons.
+//! "Suppress" buttons (with "Undo" in a toast after them).
 
 use engine::model::{LeadDetail, LeadEvent, LeadEventKind, LeadStatus};
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::leads::lead_tone;
+use super::pipeline::{LeadActions, UndoToast};
 use crate::components::forms::{FormError, action_error};
 use crate::components::ui::{Badge, ErrorPanel, Tone};
 use crate::error::AppError;
@@ -50,9 +51,11 @@ pub fn LeadPage() -> impl IntoView {
         parse("id").zip(parse("lead_id"))
     });
     let hydrated = super::hydration_marker();
-    let change = ServerAction::<ChangeLead>::new();
+    // The same actions as the board's, so a change here can be undone from the toast too.
+    let actions = LeadActions::provide();
+    let change = actions.change;
     let lead = Resource::new(
-        move || (ids.get(), change.version().get()),
+        move || (ids.get(), actions.version()),
         |(ids, _)| async move {
             match ids {
                 Some((_, lead_id)) => load_lead(lead_id).await,
@@ -74,6 +77,7 @@ pub fn LeadPage() -> impl IntoView {
                     Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
+            <UndoToast/>
         </div>
     }
 }

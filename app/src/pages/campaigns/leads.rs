@@ -1,7 +1,8 @@
 //! The Leads tab: CSV import (check the file and its columns first, then import with the
-//! chosen mapping) and the campaign's leads with status filter, search and paging.
+//! chosen mapping) and the campaign's leads: a table with status filter, search, sorting and
+//! paging, or the pipeline board.
 
-use engine::model::{Lead, LeadImportReport, LeadStatus, Page};
+use engine::model::{Lead, LeadImportReport, LeadStatus, Page, Stage};
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -12,10 +13,11 @@ use uuid::Uuid;
 use web_sys::{File, FormData, HtmlInputElement};
 
 use super::detail::CampaignChanged;
+use super::pipeline::{LeadActions, LeadButtons, PipelineBoard, UndoToast};
 use crate::components::forms::FormError;
 use crate::components::ui::{Badge, Card, EmptyState, Pager, Tone};
 use crate::error::AppError;
-use crate::format::urlencode;
+use crate::format::{datetime, urlencode};
 
 /// Rows shown when checking a file.
 #[cfg(feature = "ssr")]
@@ -165,23 +167,24 @@ pub async fn import_leads(data: MultipartData) -> Result<LeadImportReport, AppEr
         .await?)
 }
 
+/// A page of leads: `status` a lead status or a board stage (`opted_out`), `sort` e.g.
+/// `email` or `-activity`; `after`/`before` a lead id for keyset paging (`page` is then the
+/// number shown).
 #[server]
 pub async fn load_leads(
     id: Uuid,
     status: Option<String>,
     q: Option<String>,
+    #[server(default)] sort: Option<String>,
     page: i64,
+    #[server(default)] after: Option<Uuid>,
+    #[server(default)] before: Option<Uuid>,
 ) -> Result<Page<Lead>, AppError> {
     use engine::campaigns::leads::LeadFilter;
     let (state, user) = crate::auth::ssr::require_user().await?;
-    let status = match status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(text) => Some(LeadStatus::parse(text).ok_or_else(|| AppError::Invalid {
-            field: Some("status".into()),
-            message: format!("'{text}' is not a lead status"),
-        })?),
-    };
-    let filter = LeadFilter { status, query: q.filter(|q| !q.trim().is_empty()) };
+    let mut filter = LeadFilter::from_params(status.as_deref(), q.as_deref(), sort.as_deref())?;
+    filter.after = after;
+    filter.before = before;
     Ok(engine::campaigns::leads::list(&state.pool, user.team_id, id, &filter, page, 50).await?)
 }
 
@@ -415,86 +418,191 @@ fn ImportReport(report: LeadImportReport) -> impl IntoView {
     }
 }
 
+/// The campaign's leads as a table (filter, search, sort, pages) or as the pipeline board,
+/// chosen by `?view=` so the back button switches back.
 #[component]
 fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
     let query = use_query_map();
+    let board = move || query.read().get("view").is_some_and(|v| v == "board");
     let status = move || query.read().get("status").unwrap_or_default();
     let q = move || query.read().get("q").unwrap_or_default();
+    let sort = move || query.read().get("sort").unwrap_or_default();
     let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let cursor = move |name: &str| query.read().get(name).and_then(|c| Uuid::parse_str(&c).ok());
+    let actions = LeadActions::provide();
+    let refresh = Signal::derive(move || import_version.get() + actions.version());
+    let changed = expect_context::<CampaignChanged>();
+    // The header's counts follow the changes made here.
+    Effect::new(move |previous: Option<usize>| {
+        let version = actions.version();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
     let leads = Resource::new(
-        move || (status(), q(), page(), import_version.get()),
-        move |(status, q, page, _)| load_leads(id, Some(status), Some(q), page),
+        move || {
+            let cursors = (cursor("after"), cursor("before"));
+            (board(), status(), q(), sort(), page(), cursors, refresh.get())
+        },
+        move |(board, status, q, sort, page, (after, before), _)| async move {
+            if board {
+                // The board loads its own data.
+                return Ok(None);
+            }
+            load_leads(id, Some(status), Some(q), Some(sort), page, after, before).await.map(Some)
+        },
     );
+    let view_link = |name: &'static str| {
+        if name == "board" {
+            format!("/campaigns/{id}?tab=leads&view=board")
+        } else {
+            format!("/campaigns/{id}?tab=leads")
+        }
+    };
     view! {
         <section class="space-y-4" aria-labelledby="leads-heading">
-            <h2 id="leads-heading" class="text-base font-semibold text-slate-900">"Leads"</h2>
-            <Form method="GET" action="" attr:class="flex flex-wrap gap-2" attr:role="search">
-                <input type="hidden" name="tab" value="leads"/>
-                <label for="lead-status" class="sr-only">"Status"</label>
-                <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
-                    <option value="" selected=move || status().is_empty()>"All statuses"</option>
-                    {LeadStatus::ALL.iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || status() == s.as_str()>{s.as_str().replace('_', " ")}</option>
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <h2 id="leads-heading" class="text-base font-semibold text-slate-900">"Leads"</h2>
+                <nav aria-label="Show leads as" class="inline-flex rounded-md text-sm ring-1 ring-slate-300" data-testid="lead-view-toggle">
+                    {[("table", "Table"), ("board", "Board")].into_iter().map(|(name, label)| {
+                        let active = move || board() == (name == "board");
+                        view! {
+                            <a href=view_link(name) aria-current=move || active().then_some("page")
+                                class=move || if active() {
+                                    "bg-slate-800 px-3 py-1.5 font-semibold text-white first:rounded-l-md last:rounded-r-md"
+                                } else {
+                                    "px-3 py-1.5 text-slate-700 hover:bg-slate-50 first:rounded-l-md last:rounded-r-md"
+                                }>
+                                {label}
+                            </a>
+                        }
                     }).collect_view()}
-                </select>
-                <label for="lead-search" class="sr-only">"Search leads"</label>
-                <input id="lead-search" type="search" name="q" value=q placeholder="Address, name or company"
-                    class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
-                <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
-            </Form>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || leads.get().map(|result| match result {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                    Ok(page) if page.items.is_empty() && status().is_empty() && q().is_empty() => view! {
-                        <EmptyState title="No leads yet"
-                            message="Import a CSV file above: one row per person, with at least an email column."/>
-                    }.into_any(),
-                    Ok(page) => view! { <LeadTable id page status=status() q=q()/> }.into_any(),
-                })}
-            </Transition>
+                </nav>
+            </div>
+            {move || if board() {
+                view! { <PipelineBoard id refresh/> }.into_any()
+            } else {
+                view! {
+                    <Form method="GET" action="" attr:class="flex flex-wrap gap-2" attr:role="search">
+                        <input type="hidden" name="tab" value="leads"/>
+                        <input type="hidden" name="sort" value=sort/>
+                        <label for="lead-status" class="sr-only">"Status"</label>
+                        <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
+                            <option value="" selected=move || status().is_empty()>"All statuses"</option>
+                            {LeadStatus::ALL.iter().map(|s| view! {
+                                <option value=s.as_str() selected=move || status() == s.as_str()>{s.as_str().replace('_', " ")}</option>
+                            }).collect_view()}
+                            <option value=Stage::OptedOut.as_str() selected=move || status() == Stage::OptedOut.as_str()>
+                                "opted out (unsubscribed or suppressed)"
+                            </option>
+                        </select>
+                        <label for="lead-search" class="sr-only">"Search leads"</label>
+                        <input id="lead-search" type="search" name="q" value=q placeholder="Address, name or company"
+                            class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
+                        <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
+                    </Form>
+                    <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                        {move || leads.get().map(|result| match result {
+                            Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Ok(Some(page)) if page.items.is_empty() && status().is_empty() && q().is_empty() => view! {
+                                <EmptyState title="No leads yet"
+                                    message="Import a CSV file above: one row per person, with at least an email column."/>
+                            }.into_any(),
+                            Ok(Some(page)) => view! { <LeadTable id page status=status() q=q() sort=sort()/> }.into_any(),
+                        })}
+                    </Transition>
+                }.into_any()
+            }}
+            <UndoToast/>
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String) -> impl IntoView {
+fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String) -> impl IntoView {
     let pages = page.pages();
     let current = page.page;
-    let link = move |to: i64| {
-        format!(
-            "/campaigns/{id}?tab=leads&status={}&q={}&page={to}",
-            urlencode(&status),
-            urlencode(&q)
-        )
+    let href = {
+        let (status, q) = (status.clone(), q.clone());
+        move |sort: &str, to: i64| {
+            format!(
+                "/campaigns/{id}?tab=leads&status={}&q={}&sort={}&page={to}",
+                urlencode(&status),
+                urlencode(&q),
+                urlencode(sort)
+            )
+        }
+    };
+    // Next and Previous continue from the page's last or first lead (keyset paging: as fast
+    // on page 2,000 as on page 1); page 1 needs no cursor.
+    let (first, last) = (page.items.first().map(|l| l.id), page.items.last().map(|l| l.id));
+    let link = {
+        let (href, sort) = (href.clone(), sort.clone());
+        move |to: i64| {
+            let base = href(&sort, to);
+            match (to > current, first, last) {
+                (true, _, Some(last)) => format!("{base}&after={last}"),
+                (false, Some(first), _) if to > 1 => format!("{base}&before={first}"),
+                _ => base,
+            }
+        }
+    };
+    let heading = |key: &'static str, label: &'static str| {
+        // A click sorts by the column, a second one reverses it.
+        let (aria, next, arrow) = if sort == key {
+            ("ascending", format!("-{key}"), " ↑")
+        } else if sort.strip_prefix('-') == Some(key) {
+            ("descending", key.to_string(), " ↓")
+        } else {
+            ("none", key.to_string(), "")
+        };
+        let hidden = if key == "activity" { "hidden px-4 py-3 lg:table-cell" } else { "px-4 py-3" };
+        view! {
+            <th scope="col" class=hidden aria-sort=aria>
+                <a href=href(&next, 1) class="inline-flex items-center gap-1 hover:text-slate-800" data-sort=key>
+                    {label}<span aria-hidden="true">{arrow}</span>
+                </a>
+            </th>
+        }
+        .into_any()
     };
     view! {
         <div class="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="lead-table">
                 <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
                     <tr>
-                        <th scope="col" class="px-4 py-3">"Email"</th>
-                        <th scope="col" class="px-4 py-3">"First name"</th>
-                        <th scope="col" class="px-4 py-3">"Company"</th>
-                        <th scope="col" class="hidden px-4 py-3 md:table-cell">"Other fields"</th>
-                        <th scope="col" class="px-4 py-3">"Status"</th>
+                        {heading("email", "Email")}
+                        {heading("name", "First name")}
+                        {heading("company", "Company")}
+                        <th scope="col" class="hidden px-4 py-3 xl:table-cell">"Other fields"</th>
+                        {heading("status", "Status")}
+                        {heading("activity", "Last activity")}
+                        <th scope="col" class="px-4 py-3"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
                     {page.items.into_iter().map(|lead| view! {
                         <tr>
                             <td class="px-4 py-2 font-medium">
-                                <a href=format!("/campaigns/{id}/leads/{}", lead.id) class="text-indigo-700 hover:underline">{lead.email}</a>
+                                <a href=format!("/campaigns/{id}/leads/{}", lead.id) class="text-indigo-700 hover:underline">{lead.email.clone()}</a>
                             </td>
-                            <td class="px-4 py-2">{lead.first_name}</td>
-                            <td class="px-4 py-2">{lead.company}</td>
-                            <td class="hidden px-4 py-2 text-xs text-slate-600 md:table-cell">
-                                {lead.fields.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                            <td class="px-4 py-2">{lead.first_name.clone()}</td>
+                            <td class="px-4 py-2">{lead.company.clone()}</td>
+                            <td class="hidden px-4 py-2 text-xs text-slate-600 xl:table-cell">
+                                {lead.fields.clone().into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
                                     <span class="mr-3 inline-block"><span class="text-slate-400">{k}": "</span>{v}</span>
                                 }).collect_view()}
                             </td>
                             <td class="px-4 py-2"><Badge tone=lead_tone(lead.status) text=lead.status.as_str().replace('_', " ")/></td>
+                            <td class="hidden whitespace-nowrap px-4 py-2 text-xs text-slate-500 lg:table-cell">
+                                <time datetime=lead.updated_at.to_rfc3339()>{datetime(lead.updated_at)}</time>
+                            </td>
+                            <td class="px-4 py-2"><LeadButtons lead=lead.clone()/></td>
                         </tr>
-                    }).collect_view()}
+                    }.into_any()).collect_view()}
                 </tbody>
             </table>
             <Pager total=page.total noun="leads" current pages link/>

@@ -1,10 +1,13 @@
-//! `/campaigns` and `/campaigns/:id`: the team's campaigns, and one campaign with its leads,
-//! steps (editor, preview, lint) and schedule; `/campaigns/:id/leads/:lead_id`: one lead.
+//! `/campaigns` and `/campaigns/:id`: the team's campaigns, and one campaign with its leads
+//! (table or pipeline board), steps (editor, preview, lint), schedule and charts;
+//! `/campaigns/:id/leads/:lead_id`: one lead.
 
+mod charts;
 mod detail;
 mod guide;
 mod lead;
 mod leads;
+mod pipeline;
 mod schedule;
 mod steps;
 
@@ -13,9 +16,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
+pub use charts::*;
 pub use detail::*;
 pub use lead::*;
 pub use leads::*;
+pub use pipeline::*;
 pub use schedule::*;
 pub use steps::*;
 

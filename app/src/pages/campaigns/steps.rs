@@ -337,7 +337,7 @@ fn PreviewPanel(
     let position = RwSignal::new(0usize);
     let leads = LocalResource::new(move || {
         let _ = (saved.get(), removed.get());
-        async move { load_leads(id, None, None, 1).await }
+        async move { load_leads(id, None, None, None, 1, None, None).await }
     });
     let lead_ids = move || -> Vec<(Uuid, String)> {
         leads
