@@ -1,8 +1,8 @@
 //! Campaigns: create, read, change, and move through their life (start, pause, resume,
 //! cancel). Every query is scoped by team; another team's ids are "not found".
 
-pub mod counts;
 pub mod activity;
+pub mod counts;
 pub mod leads;
 pub mod lint;
 pub mod validate;

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::guide::{ReviewTab, SetupGuide};
 use super::charts::ChartsTab;
+use super::guide::{ReviewTab, SetupGuide};
 use super::leads::LeadsTab;
 use super::schedule::ScheduleTab;
 use super::status_tone;
