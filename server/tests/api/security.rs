@@ -357,6 +357,11 @@ async fn another_team_reaches_none_of_a_teams_data_through_any_api_route() {
     let secrets = w.secrets();
     let mut wrong = Vec::new();
     for (method, template, content_type, _) in operations(&w.app).await {
+        // A stream that never ends (read whole, it would hang the sweep); dashboard.rs tests
+        // that it carries only the caller's team's events.
+        if template == "/api/v1/events" {
+            continue;
+        }
         let url = w.fill_path(&template);
         let (status, body) =
             rest_call(&w.app, &w.b_token, &method, &template, &url, content_type.as_deref()).await;
@@ -443,6 +448,10 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         ),
         case("sandbox_mode", form(&[]), OwnTeam, false),
         case("load_outbox", form(&[("campaign_id", &campaign), ("page", "1")]), OwnTeam, false),
+        case("load_dashboard", form(&[]), OwnTeam, false),
+        case("load_pipeline", form(&[("id", &campaign)]), NotFound, false),
+        case("load_daily_stats", form(&[("id", &campaign), ("days", "30")]), NotFound, false),
+        case("undo_lead_change", form(&[("lead_id", &lead)]), NotFound, false),
         case("load_suppressions", form(&[("page", "1")]), OwnTeam, false),
         case(
             "add_suppression",
