@@ -59,7 +59,9 @@ fn verdict(headers: &HeaderMap) -> Verdict {
         };
     }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return if carries_session_cookie(headers) {
+        // An `Authorization` header (an API token) is something a cross-site page can never
+        // make a browser send, so the request is the script's own, cookie or not.
+        return if carries_session_cookie(headers) && !headers.contains_key(header::AUTHORIZATION) {
             Verdict::Refuse("a cookie-authorized write without Origin or Sec-Fetch-Site")
         } else {
             Verdict::Allow
@@ -146,6 +148,19 @@ mod tests {
             verdict(&headers(&[
                 ("cookie", "outreach_session=abc"),
                 ("sec-fetch-site", "same-origin")
+            ])),
+            Verdict::Allow
+        );
+    }
+
+    #[test]
+    fn an_api_token_request_is_allowed_even_with_the_session_cookie() {
+        // What a browser-based script (or Playwright's request API) sends: the token, and the
+        // cookies of the browser it runs in.
+        assert_eq!(
+            verdict(&headers(&[
+                ("cookie", "outreach_session=abc"),
+                ("authorization", "Bearer 0123")
             ])),
             Verdict::Allow
         );
