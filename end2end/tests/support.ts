@@ -57,8 +57,10 @@ export async function sandboxSender(page: Page, auth: object, address: string, k
   if (known) return known;
   const { authorization_url } = await json(await page.request.post('/api/v1/senders/connect', { headers: auth }));
   await page.goto(authorization_url);
-  if (await page.getByLabel(address, { exact: true }).count()) {
-    await page.getByLabel(address, { exact: true }).check();
+  // A known mailbox is listed as "<address> (<kind>)".
+  const listed = page.getByLabel(`${address} (`);
+  if (await listed.count()) {
+    await listed.check();
   } else {
     await page.getByLabel('A new mailbox:').check();
     await page.locator('input[name="new_address"]').fill(address);
