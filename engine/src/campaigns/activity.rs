@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ActivitySeries, DailyStats, DayActivity, Lead, LeadStatus, Pipeline, PipelineStage,
+    ActivitySeries, DailyStats, DayActivity, Lead, Pipeline, PipelineStage,
     SenderActivity, Stage,
 };
 
@@ -211,26 +211,23 @@ impl Tally {
 /// The campaign's leads by stage: every stage with its count and its first leads.
 pub async fn pipeline(pool: &PgPool, team_id: Uuid, campaign_id: Uuid) -> Result<Pipeline> {
     super::leads::ensure_campaign(pool, team_id, campaign_id).await?;
-    let counts = sqlx::query!(
-        r#"SELECT status AS "status: LeadStatus", count(*) AS "count!" FROM leads
-           WHERE team_id = $1 AND campaign_id = $2 GROUP BY status"#,
-        team_id,
-        campaign_id
-    )
-    .fetch_all(pool)
-    .await?;
-    let present: Vec<String> =
-        counts.iter().filter(|c| c.count > 0).map(|c| c.status.as_str().to_string()).collect();
+    // The running counts, not a `GROUP BY status` over the campaign's leads (≈ 100 ms at 100k).
+    let counts = super::counts::for_campaigns(pool, team_id, &[campaign_id])
+        .await?
+        .remove(&campaign_id)
+        .unwrap_or_default();
+    let present: Vec<String> = Stage::ALL
+        .into_iter()
+        .flat_map(Stage::statuses)
+        .filter(|&&status| counts.leads_in(status) > 0)
+        .map(|status| status.as_str().to_string())
+        .collect();
     let leads =
         super::leads::first_of_statuses(pool, team_id, campaign_id, &present, BOARD_LEADS).await?;
     let stages = Stage::ALL
         .into_iter()
         .map(|stage| {
-            let count = counts
-                .iter()
-                .filter(|c| stage.statuses().contains(&c.status))
-                .map(|c| c.count)
-                .sum();
+            let count = stage.statuses().iter().map(|&status| counts.leads_in(status)).sum();
             let mut first: Vec<Lead> =
                 leads.iter().filter(|l| Stage::of(l.status) == stage).cloned().collect();
             first.sort_by_key(|l| l.id);

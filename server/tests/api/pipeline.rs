@@ -46,14 +46,6 @@ async fn campaign_with_leads(
     id
 }
 
-async fn lead_id(app: &TestApp, email: &str) -> Uuid {
-    sqlx::query_scalar("SELECT id FROM leads WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
-}
-
 /// Records `step` as sent to the lead by `sender` at `at` (as the worker would: the lead keeps
 /// the account).
 async fn sent_at(
@@ -136,9 +128,9 @@ async fn daily_stats_cut_days_in_the_campaigns_time_zone_per_sender_and_team() {
             .with_timezone(&chrono::Utc)
     };
     let (a, b, c) = (
-        lead_id(&app, "a@x.example").await,
-        lead_id(&app, "b@x.example").await,
-        lead_id(&app, "c@x.example").await,
+        app.lead_id("a@x.example").await,
+        app.lead_id("b@x.example").await,
+        app.lead_id("c@x.example").await,
     );
     // 00:10 today in Kolkata is still yesterday in UTC; 23:50 yesterday is 18:20 UTC.
     sent_at(&app, a, 1, ada, local(today, 0, 10)).await;
