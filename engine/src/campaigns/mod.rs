@@ -339,13 +339,14 @@ pub(crate) async fn progress(
 }
 
 /// How many more messages each campaign's accounts may send in the current rolling 24 hours
-/// (their caps are shared with the team's other campaigns).
+/// (their caps are shared with the team's other campaigns). An account waiting to be
+/// reconnected sends nothing, so it adds nothing.
 async fn allowance_today(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<HashMap<Uuid, i64>> {
     let accounts = sqlx::query!(
         r#"SELECT cs.campaign_id, s.kind, s.daily_cap,
                   (SELECT count(*) FROM sends d WHERE d.sender_id = s.id AND d.sent_at > now() - interval '24 hours') AS "sent!"
            FROM campaign_senders cs JOIN sender_accounts s ON s.id = cs.sender_account_id
-           WHERE cs.team_id = $1 AND cs.campaign_id = ANY($2) AND s.status <> 'disconnected'"#,
+           WHERE cs.team_id = $1 AND cs.campaign_id = ANY($2) AND s.status IN ('active', 'paused_until')"#,
         team_id,
         ids
     )

@@ -155,6 +155,16 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
         StatusCode::OK
     );
     assert_eq!(only_campaign(&t).await["today_planned"], 6);
+    // An account waiting to be reconnected sends nothing more today.
+    let set_status = |status: &'static str| {
+        sqlx::query("UPDATE sender_accounts SET status = $2, status_reason = 'test' WHERE id = $1")
+            .bind(t.sender_id)
+            .bind(status)
+            .execute(&t.app.db.pool)
+    };
+    set_status("needs_reauth").await.unwrap();
+    assert_eq!(only_campaign(&t).await["today_planned"], 4, "only what was sent today");
+    set_status("active").await.unwrap();
 
     // The follow-ups go out (the out-of-office does not stop them here): nothing is left.
     assert_eq!(t.send_everything().await.sent, 2);
