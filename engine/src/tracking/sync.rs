@@ -131,13 +131,7 @@ impl Syncer {
             match senders::access_token(&self.pool, &self.key, oauth, team_id, sender_id).await {
                 Ok(token) => token,
                 Err(TokenError::NeedsReauth { reason }) => {
-                    senders::mark_needs_reauth(
-                        &mut *self.pool.acquire().await?,
-                        team_id,
-                        sender_id,
-                        &reason,
-                    )
-                    .await?;
+                    self.needs_reauth(team_id, sender_id, &reason).await?;
                     return Ok(SyncReport { skipped: true, ..SyncReport::default() });
                 }
                 Err(error) => return Err(Error::internal(error)),
@@ -157,13 +151,7 @@ impl Syncer {
             result = match fresh {
                 Ok(fresh) => sync_leased(&self.pool, &client, &fresh, team_id, sender_id).await,
                 Err(TokenError::NeedsReauth { reason }) => {
-                    senders::mark_needs_reauth(
-                        &mut *self.pool.acquire().await?,
-                        team_id,
-                        sender_id,
-                        &reason,
-                    )
-                    .await?;
+                    self.needs_reauth(team_id, sender_id, &reason).await?;
                     Err(Error::internal(format!("the account must be reconnected: {reason}")))
                 }
                 Err(error) => Err(Error::internal(error)),
@@ -171,6 +159,13 @@ impl Syncer {
         }
         release_lease(&self.pool, team_id, sender_id, now, result.as_ref().err()).await?;
         result
+    }
+
+    /// Google refused the account's grant: it waits for an admin to reconnect it.
+    async fn needs_reauth(&self, team_id: Uuid, sender_id: Uuid, reason: &str) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        senders::mark_needs_reauth(&mut conn, team_id, sender_id, reason).await?;
+        Ok(())
     }
 }
 
