@@ -55,6 +55,15 @@ pub fn new_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// The id of the lead with this address (tests use each address in one campaign).
+    pub async fn lead_id(&self, email: &str) -> uuid::Uuid {
+        sqlx::query_scalar("SELECT id FROM leads WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("the lead exists")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

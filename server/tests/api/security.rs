@@ -143,7 +143,7 @@ async fn world() -> World {
             break;
         }
     }
-    let lead = lead_id(&app, VICTIM).await;
+    let lead = app.lead_id(VICTIM).await;
     let outbox: Uuid = sqlx::query_scalar(
         "SELECT id FROM outbox_messages WHERE lead_id = $1 AND status = 'sent' AND step_number = 1",
     )
@@ -198,14 +198,6 @@ async fn world() -> World {
         b_browser,
         b_token,
     }
-}
-
-async fn lead_id(app: &TestApp, email: &str) -> Uuid {
-    sqlx::query_scalar("SELECT id FROM leads WHERE email = $1")
-        .bind(email)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap()
 }
 
 impl World {
@@ -930,7 +922,7 @@ async fn sign_in_is_rate_limited_per_client_address_whatever_it_claims() {
 #[tokio::test]
 async fn an_unsubscribe_token_works_only_for_its_own_lead_and_team() {
     let w = world().await;
-    let spoofed = lead_id(&w.app, SPOOFED).await;
+    let spoofed = w.app.lead_id(SPOOFED).await;
     let raw: Vec<u8> = sqlx::query_scalar("SELECT raw FROM outbox_messages WHERE id = $1")
         .bind(w.outbox)
         .fetch_one(&w.app.db.pool)

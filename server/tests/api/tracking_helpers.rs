@@ -127,11 +127,7 @@ impl Tracked {
     }
 
     pub async fn lead_id(&self, email: &str) -> Uuid {
-        sqlx::query_scalar("SELECT id FROM leads WHERE email = $1")
-            .bind(email)
-            .fetch_one(&self.app.db.pool)
-            .await
-            .expect("the lead exists")
+        self.app.lead_id(email).await
     }
 
     /// The lead with its timeline, through the REST API.
