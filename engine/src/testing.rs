@@ -38,10 +38,12 @@ pub async fn test_db() -> TestDb {
         uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or_default()
     );
     let mut admin = PgConnection::connect(server).await.expect("connect to the test server");
-    sqlx::query(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-        .execute(&mut admin)
-        .await
-        .expect("create a test database from the template");
+    execute_unless_in_use(
+        &mut admin,
+        &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+    )
+    .await
+    .expect("create a test database from the template");
     let url = with_database(server, &name);
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(8)
@@ -126,13 +128,36 @@ async fn ensure_template(server: &str) -> String {
             .expect("connect to the template");
         crate::db::migrate(&pool).await.expect("migrate the template database");
         pool.close().await;
-        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
-            .execute(&mut admin)
-            .await
-            .expect("publish the template");
+        execute_unless_in_use(
+            &mut admin,
+            &format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""),
+        )
+        .await
+        .expect("publish the template");
     }
     sqlx::query("SELECT pg_advisory_unlock(726354)").execute(&mut admin).await.expect("unlock");
     template
+}
+
+/// Runs `statement` (copying or renaming a database), trying again a few times while the
+/// database is "being accessed by other users" (SQLSTATE 55006): an autovacuum worker may be
+/// connected to it for a moment, which fails the statement though nothing is wrong.
+async fn execute_unless_in_use(admin: &mut PgConnection, statement: &str) -> sqlx::Result<()> {
+    const ATTEMPTS: u64 = 6;
+    let mut attempt = 1;
+    loop {
+        match sqlx::query(statement).execute(&mut *admin).await {
+            Err(error) if attempt < ATTEMPTS && in_use(&error) => {
+                tokio::time::sleep(Duration::from_millis(250 * attempt)).await;
+                attempt += 1;
+            }
+            result => return result.map(drop),
+        }
+    }
+}
+
+fn in_use(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(|e| e.code()).as_deref() == Some("55006")
 }
 
 /// Test databases are named `ot_<unix time>_<random>`; those older than two hours belong to
