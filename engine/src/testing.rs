@@ -38,7 +38,7 @@ pub async fn test_db() -> TestDb {
         uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or_default()
     );
     let mut admin = PgConnection::connect(server).await.expect("connect to the test server");
-    execute_unless_in_use(
+    execute_retrying_while_in_use(
         &mut admin,
         &format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
     )
@@ -128,7 +128,7 @@ async fn ensure_template(server: &str) -> String {
             .expect("connect to the template");
         crate::db::migrate(&pool).await.expect("migrate the template database");
         pool.close().await;
-        execute_unless_in_use(
+        execute_retrying_while_in_use(
             &mut admin,
             &format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""),
         )
@@ -142,7 +142,10 @@ async fn ensure_template(server: &str) -> String {
 /// Runs `statement` (copying or renaming a database), trying again a few times while the
 /// database is "being accessed by other users" (SQLSTATE 55006): an autovacuum worker may be
 /// connected to it for a moment, which fails the statement though nothing is wrong.
-async fn execute_unless_in_use(admin: &mut PgConnection, statement: &str) -> sqlx::Result<()> {
+async fn execute_retrying_while_in_use(
+    admin: &mut PgConnection,
+    statement: &str,
+) -> sqlx::Result<()> {
     const ATTEMPTS: u64 = 6;
     let mut attempt = 1;
     loop {
@@ -251,4 +254,30 @@ pub async fn team_with_admin(
         .await
         .expect("set the postal address");
     (team, admin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_copy_is_tried_again_until_a_brief_connection_to_its_source_is_gone() {
+        let source = test_db().await;
+        let mut admin = PgConnection::connect(server_url().await).await.expect("connect");
+        let copy = format!("{}_copy", source.name);
+        let statement = format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{}\"", source.name);
+        let refused = sqlx::query(&statement).execute(&mut admin).await.expect_err("in use");
+        assert!(in_use(&refused), "{refused}");
+        // The pool's idle connection stands in for an autovacuum worker that leaves soon.
+        let pool = source.pool.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            pool.close().await;
+        });
+        execute_retrying_while_in_use(&mut admin, &statement).await.expect("copied");
+        sqlx::query(&format!("DROP DATABASE \"{copy}\""))
+            .execute(&mut admin)
+            .await
+            .expect("drop the copy");
+    }
 }
