@@ -65,15 +65,16 @@ test('a campaign set up from a CSV runs, replies come in, and every page shows i
   await shot('01-new-campaign');
 
   // Upload the CSV and map its columns: only the address is recognised by its name.
-  const csv = ['email,Vorname,Firma', `${ann},Ann,Annco`, `${ray},Ray,Rayco`, `${eve},${script},Evil Co`, `${bo},Bo,Boco`, ''].join('\n');
+  const csv = ['Email,Greeting name,Shop', `${ann},Ann,Annco`, `${ray},Ray,Rayco`, `${eve},${script},Evil Co`, `${bo},Bo,Boco`, ''].join('\n');
   await page.getByLabel('Choose a CSV file').setInputFiles({ name: 'journey.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await expect(page.getByTestId('chosen-file')).toContainText('journey.csv');
   await page.getByRole('button', { name: 'Check file' }).click();
   const mapping = page.getByTestId('mapping-table');
-  await expect(mapping.getByLabel('email', { exact: true })).toHaveValue('email');
-  await expect(mapping.getByLabel('Vorname')).toHaveValue('custom');
-  await mapping.getByLabel('Vorname').selectOption('first_name');
-  await mapping.getByLabel('Firma').selectOption('company');
+  await expect(mapping.getByLabel('Email', { exact: true })).toHaveValue('email');
+  await expect(mapping.getByLabel('Greeting name')).toHaveValue('custom');
+  await expect(mapping.getByLabel('Shop')).toHaveValue('custom');
+  await mapping.getByLabel('Greeting name').selectOption('first_name');
+  await mapping.getByLabel('Shop').selectOption('company');
   await expect(mapping).toContainText(script);
   await shot('02-csv-mapping');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -173,7 +174,7 @@ test('a campaign set up from a CSV runs, replies come in, and every page shows i
   expect(adminDialogs, 'a page opened a dialog').toEqual([]);
   await expect(overall).toHaveAttribute('aria-valuenow', '4', { timeout: 15_000 });
   await expect(card.getByTestId('leads-mailed')).toContainText('4 of 4 leads mailed');
-  await expect(card.getByTestId('replies')).toContainText(/^1 /, { timeout: 30_000 });
+  await expect(card.getByTestId('replies').locator('dd')).toHaveText(/^1 · /, { timeout: 30_000 });
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await shot('09-dashboard-live');
 
