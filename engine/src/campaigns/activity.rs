@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::model::{
-    ActivitySeries, DailyStats, DayActivity, Lead, Pipeline, PipelineStage,
-    SenderActivity, Stage,
+    ActivitySeries, DailyStats, DayActivity, Lead, Pipeline, PipelineStage, SenderActivity, Stage,
 };
 
 pub const DEFAULT_DAYS: u32 = 30;
