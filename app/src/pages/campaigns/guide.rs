@@ -36,7 +36,7 @@ fn stages(campaign: &Campaign) -> [Stage; 4] {
 }
 
 /// The stepper shown above a draft's tabs: each stage with a tick once done, the current tab
-/// marked, and a "Next" link to the first stage still to do.
+/// marked, and a "Next" link to the first stage still to do (unless that is the page shown).
 #[component]
 pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
     if campaign.status != CampaignStatus::Draft {
@@ -72,13 +72,17 @@ pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
                         }
                     }).collect_view()}
                 </ol>
-                // On the last stage (Review) there is nothing to go on to: it has the Start button.
-                {move || next.filter(|_| tab.get() != LAST_STAGE).map(|(next_tab, label)| view! {
-                    <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
-                        class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
-                        {format!("Next: {label}")}
-                    </a>
-                })}
+                // Only a way on: not to the page shown, and not from the last stage (Review),
+                // which has the Start button and says what is missing.
+                {move || {
+                    let shown = tab.get();
+                    next.filter(|(next_tab, _)| shown != LAST_STAGE && shown != *next_tab).map(|(next_tab, label)| view! {
+                        <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
+                            class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+                            {format!("Next: {label}")}
+                        </a>
+                    })
+                }}
             </div>
         </nav>
     })
