@@ -4,7 +4,7 @@
 
 use chrono::TimeDelta;
 use engine::gmail::GmailMethod;
-use engine::sandbox::Inbound;
+use engine::sandbox::{Faults, Inbound};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -226,6 +226,57 @@ async fn a_reply_arriving_while_the_follow_up_is_due_stops_it_at_the_last_moment
     let sends: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sends").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(sends, 1, "the withdrawn follow-up gave its cap slot back");
+}
+
+#[tokio::test]
+async fn a_follow_up_waits_when_the_reply_check_before_it_fails() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    t.sync().await;
+    t.reply_in_thread(BOB, "Yes, let's talk.");
+    // The check's first Gmail call is answered 429; the send itself would go through.
+    t.app.sandbox().set_faults(Some(ADA), Faults { burst_429: 1, ..Faults::default() }).unwrap();
+    let report = t.send_everything().await;
+    assert_eq!((report.sent, report.retried), (0, 1), "{report:?}");
+    assert_eq!(t.received_by(BOB), 1, "no follow-up went out unchecked");
+    assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent"), step(2, "pending")]);
+    let report = t.send_everything().await;
+    assert_eq!((report.sent, report.cancelled), (0, 1), "the retried check saw the reply");
+    assert_eq!(t.received_by(BOB), 1);
+    assert_eq!(t.lead(BOB).await["status"], "replied");
+}
+
+#[tokio::test]
+async fn a_sync_cut_short_by_a_crash_holds_the_account_for_a_minute_at_most() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    t.sync().await;
+    // Gmail is slow; the sync is dropped mid-call, as a killed process would leave it.
+    let slow = Faults { latency_ms: 3_000, ..Faults::default() };
+    t.app.sandbox().set_faults(Some(ADA), slow).unwrap();
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        t.syncer().sync_account(t.team_id, t.sender_id),
+    )
+    .await;
+    assert!(cut.is_err(), "the sync was still running when it was dropped");
+    t.app.sandbox().clear_faults(ADA).unwrap();
+    assert!(t.sync().await.skipped, "the lease of the interrupted sync still holds");
+    let within_a_minute: bool = sqlx::query_scalar(
+        "SELECT sync_lease_until <= now() + interval '60 seconds' FROM sender_accounts WHERE id = $1",
+    )
+    .bind(t.sender_id)
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert!(within_a_minute, "the lease runs out within a minute");
+    sqlx::query(
+        "UPDATE sender_accounts SET sync_lease_until = sync_lease_until - interval '60 seconds'",
+    )
+    .execute(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert!(!t.sync().await.skipped, "a minute later the account is synced again");
 }
 
 #[tokio::test]
