@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a random port, a fresh database per test.
 
+mod binary_helpers;
 mod helpers;
 mod sender_helpers;
 mod tracking_helpers;
