@@ -149,14 +149,7 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
     t.send_due().await;
     let first_message_id = step_one_message_id(&t).await;
     assert!(first_message_id.is_some());
-    let raw = format!(
-        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
-         Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\
-         Auto-Submitted: auto-replied\r\nDate: {}\r\n\r\n\
-         You have reached a limit for sending mail. Your message was not sent.\r\n",
-        chrono::Utc::now().to_rfc2822()
-    );
-    t.app.sandbox().inject(ADA, Inbound::Raw { raw }).unwrap();
+    limit_bounce(&t);
     t.sync().await;
     let (status, reason): (String, Option<String>) =
         sqlx::query_as("SELECT status, status_reason FROM sender_accounts WHERE id = $1")
@@ -185,6 +178,49 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
     assert_eq!(t.steps_of(BOB).await[0], step(1, "sent"));
     let resent = step_one_message_id(&t).await;
     assert!(resent.is_some() && resent != first_message_id, "{resent:?} vs {first_message_id:?}");
+}
+
+/// Gmail's "You have reached a limit for sending mail" bounce, which names no message.
+fn limit_bounce(t: &Tracked) {
+    let raw = format!(
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
+         Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\
+         Auto-Submitted: auto-replied\r\nDate: {}\r\n\r\n\
+         You have reached a limit for sending mail. Your message was not sent.\r\n",
+        chrono::Utc::now().to_rfc2822()
+    );
+    t.app.sandbox().inject(ADA, Inbound::Raw { raw }).unwrap();
+}
+
+#[tokio::test]
+async fn the_sending_limit_bounce_of_an_uncertain_send_requeues_that_send_not_an_earlier_one() {
+    const CAROL: &str = "carol@acme.example";
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB, CAROL])).await;
+    t.send_due().await;
+    // Gmail took Carol's message over the limit, but its answer was lost: the attempt is
+    // `ambiguous` (not yet looked for in the mailbox) when the bounce arrives.
+    let carol = t.lead_id(CAROL).await;
+    sqlx::query(
+        "UPDATE outbox_messages SET status = 'ambiguous', send_at = now() + interval '1 hour'
+         WHERE lead_id = $1 AND step_number = 1",
+    )
+    .bind(carol)
+    .execute(&t.app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM outbox_messages WHERE lead_id = $1 AND step_number = 2")
+        .bind(carol)
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
+    limit_bounce(&t);
+    t.sync().await;
+    assert_eq!(t.steps_of(CAROL).await, vec![step(1, "pending")], "the dropped send waits");
+    assert_eq!(
+        t.steps_of(BOB).await,
+        vec![step(1, "sent"), step(2, "scheduled")],
+        "Bob's delivered message is not sent again"
+    );
 }
 
 async fn step_one_message_id(t: &Tracked) -> Option<String> {
