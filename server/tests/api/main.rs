@@ -17,5 +17,6 @@ mod rest;
 mod sandbox;
 mod security;
 mod senders;
+mod soak;
 mod suppressions;
 mod tracking;
