@@ -204,7 +204,7 @@ async fn stage() -> Soak {
 }
 
 fn lead_address(n: usize) -> String {
-    if n % REPLY_EVERY == 0 {
+    if n.is_multiple_of(REPLY_EVERY) {
         format!("lead{n}+reply@prospects.example")
     } else {
         format!("lead{n}@prospects.example")
@@ -473,7 +473,7 @@ impl Soak {
             }
         }
         for n in 0..LEADS {
-            let replies = n % REPLY_EVERY == 0;
+            let replies = n.is_multiple_of(REPLY_EVERY);
             assert_eq!(received.get(&(n, 1)), Some(&1), "lead {n} got step 1 once");
             let follow_ups = received.get(&(n, 2)).copied().unwrap_or(0);
             assert_eq!(follow_ups, usize::from(!replies), "lead {n} (replies: {replies}): step 2");
