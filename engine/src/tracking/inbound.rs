@@ -253,7 +253,11 @@ async fn by_thread(
     .await?)
 }
 
-/// The lead with this address that this account mailed most recently.
+/// The lead with this address that this account mailed most recently. A message whose send
+/// is still `ambiguous` counts: a reply can arrive before the mailbox check confirms the send,
+/// and when Gmail rewrote its Message-ID and its thread is not known yet, the address is the
+/// only way to the lead (missing it would lose the reply and mail a follow-up to someone who
+/// answered).
 async fn by_address(
     tx: &mut PgConnection,
     mailbox: &Mailbox,
@@ -262,9 +266,9 @@ async fn by_address(
     Ok(sqlx::query_as!(
         Match,
         "SELECT m.id AS outbox_id, m.lead_id, m.campaign_id, l.email FROM leads l
-         JOIN outbox_messages m ON m.lead_id = l.id AND m.status = 'sent'
+         JOIN outbox_messages m ON m.lead_id = l.id AND m.status IN ('sent', 'ambiguous')
          WHERE l.team_id = $1 AND l.sender_id = $2 AND l.email = $3
-         ORDER BY m.sent_at DESC LIMIT 1",
+         ORDER BY m.attempt_started_at DESC LIMIT 1",
         mailbox.team_id,
         mailbox.sender_id,
         email.to_lowercase()

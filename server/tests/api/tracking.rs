@@ -283,6 +283,24 @@ async fn a_follow_up_waits_when_the_reply_check_before_it_fails() {
 }
 
 #[tokio::test]
+async fn a_reply_to_a_send_not_yet_confirmed_with_a_rewritten_message_id_stops_the_sequence() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    // Gmail delivers step 1 under a Message-ID of its own but answers 5xx: the send is
+    // `ambiguous` (thread unknown) until the mailbox check, and Bob answers before it.
+    let faults =
+        Faults { rewrite_message_id: true, fail_after_commit_rate: 1.0, ..Faults::default() };
+    t.app.sandbox().set_faults(Some(ADA), faults).unwrap();
+    assert_eq!(t.send_due().await.ambiguous, 1);
+    t.app.sandbox().clear_faults(ADA).unwrap();
+    t.reply_in_thread(BOB, "Interested, call me.");
+    t.sync().await;
+    assert_eq!(t.lead(BOB).await["status"], "replied", "the reply was matched by its sender");
+    t.send_everything().await;
+    assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent")], "confirmed; no follow-up planned");
+    assert_eq!(t.received_by(BOB), 1);
+}
+
+#[tokio::test]
 async fn a_sync_cut_short_by_a_crash_holds_the_account_for_a_minute_at_most() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
     t.send_due().await;
