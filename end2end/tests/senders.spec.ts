@@ -2,7 +2,7 @@
 // sees them on the Senders page with their status and limits. Works after foundation.spec.ts
 // and alone (it sets the team up when nobody has).
 import { expect, test, type Page } from '@playwright/test';
-import { signInAsAdmin } from './support';
+import { senderCard, signInAsAdmin } from './support';
 
 const ada = 'ada@sandbox.outreach.test';
 const newMailbox = 'bob@newco.sandbox.test';
@@ -16,10 +16,6 @@ async function openSenders(page: Page) {
   await expect(page.getByRole('heading', { name: 'Sender accounts', exact: true })).toBeVisible();
 }
 
-function card(page: Page, email: string) {
-  return page.locator(`[data-testid="sender-card"][data-email="${email}"]`);
-}
-
 test('an admin connects two sandbox mailboxes and sees their status and limits', async ({ page }) => {
   await openSenders(page);
 
@@ -31,7 +27,7 @@ test('an admin connects two sandbox mailboxes and sees their status and limits',
   await page.getByRole('button', { name: 'Allow' }).click();
   await expect(page).toHaveURL(/\/senders\?connected=/);
   await expect(page.getByTestId('connected-banner')).toContainText(ada);
-  const first = card(page, ada);
+  const first = senderCard(page, ada);
   await expect(first.getByTestId('sender-status')).toHaveText('Active');
   await expect(first.getByTestId('sender-cap')).toHaveText('450 / 24 h');
   await expect(first.getByTestId('sender-sent')).toHaveText('0 of 450');
@@ -50,7 +46,7 @@ test('an admin connects two sandbox mailboxes and sees their status and limits',
   await page.getByLabel(modify).uncheck();
   await page.getByRole('button', { name: 'Allow' }).click();
   await expect(page.getByTestId('connected-banner')).toContainText(newMailbox);
-  const second = card(page, newMailbox);
+  const second = senderCard(page, newMailbox);
   await expect(second.getByTestId('sender-status')).toHaveText('Active');
   await expect(second.getByTestId('sender-cap')).toHaveText('1,800 / 24 h');
   await expect(second).toContainText('Google Workspace');
@@ -73,7 +69,7 @@ test('an admin connects two sandbox mailboxes and sees their status and limits',
 
 test('an admin lowers a daily cap and the page shows it', async ({ page }) => {
   await openSenders(page);
-  const first = card(page, ada);
+  const first = senderCard(page, ada);
   await first.getByText('Edit limits and From name').click();
   await first.getByLabel('Daily cap').fill('600');
   await first.getByRole('button', { name: 'Save' }).click();

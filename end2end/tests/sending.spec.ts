@@ -2,27 +2,16 @@
 // started, its messages move through the Outbox to `sent`, the follow-ups land in the same
 // sandbox threads, and the campaign is paused, resumed and cancelled. The app runs with
 // OUTREACH_PACING=off (see playwright.config.ts), so nothing waits for gaps.
-import { expect, test, type Page } from '@playwright/test';
-import { signInAsAdmin } from './support';
+import { expect, test } from '@playwright/test';
+import { connectOnSendersPage, signInAsAdmin } from './support';
 
 const mailboxes = ['ada@sandbox.outreach.test', 'grace@workspace.sandbox.outreach.test'];
 const leads = ['sam@prospects.example', 'kim@prospects.example', 'lee@prospects.example'];
 
-/** Connects `address` (an existing sandbox mailbox) unless the team already has it. */
-async function ensureConnected(page: Page, address: string) {
-  await page.goto('/senders');
-  await expect(page.getByRole('heading', { name: 'Sender accounts', exact: true })).toBeVisible();
-  if (await page.locator(`[data-testid="sender-card"][data-email="${address}"]`).count()) return;
-  await page.getByRole('button', { name: 'Connect Gmail' }).click();
-  await page.getByLabel(address).check();
-  await page.getByRole('button', { name: 'Allow' }).click();
-  await expect(page.getByTestId('connected-banner')).toContainText(address);
-}
-
 test('a two-step campaign goes out through the outbox, follow-ups in thread; pause, resume, cancel', async ({ page }) => {
   test.setTimeout(120_000);
   await signInAsAdmin(page);
-  for (const mailbox of mailboxes) await ensureConnected(page, mailbox);
+  for (const mailbox of mailboxes) await connectOnSendersPage(page, mailbox);
 
   await page.goto('/campaigns');
   await expect(page.locator('[data-testid="new-campaign-form"][data-hydrated="true"]')).toBeVisible({ timeout: 30_000 });

@@ -1,6 +1,6 @@
 // Shared steps of the browser tests. Specs run serially against one app, in any order or
 // alone: whoever arrives first does the first-run setup.
-import { expect, type APIResponse, type Page } from '@playwright/test';
+import { expect, type APIResponse, type Locator, type Page } from '@playwright/test';
 
 export const admin = { name: 'Ada Admin', email: 'ada@acme.test', password: 'correct horse battery' };
 
@@ -45,6 +45,42 @@ export async function apiAuth(page: Page): Promise<{ Authorization: string }> {
 
 export type Sender = { id: string; email: string };
 
+/** The card of the sender account `email` on the Senders page. */
+export function senderCard(page: Page, email: string): Locator {
+  return page.locator(`[data-testid="sender-card"][data-email="${email}"]`);
+}
+
+/**
+ * Opens the Senders page and connects the sandbox mailbox `address` there ("Connect Gmail",
+ * then the simulated consent page) unless the team has it already; an address the sandbox
+ * does not know becomes a new mailbox of `kind`. Returns its card, on the Senders page.
+ */
+export async function connectOnSendersPage(page: Page, address: string, kind = 'gmail'): Promise<Locator> {
+  await page.goto('/senders');
+  await expect(page.getByRole('heading', { name: 'Sender accounts', exact: true })).toBeVisible();
+  const card = senderCard(page, address);
+  if (await card.count()) return card;
+  await page.getByRole('button', { name: 'Connect Gmail' }).click();
+  await expect(page.getByRole('heading', { name: 'Choose an account' })).toBeVisible();
+  await chooseOnConsentPage(page, address, kind);
+  await expect(page.getByTestId('connected-banner')).toContainText(address);
+  return card;
+}
+
+/** On the sandbox's consent page: picks `address` (or creates it as a `kind` mailbox) and allows. */
+async function chooseOnConsentPage(page: Page, address: string, kind: string): Promise<void> {
+  // A known mailbox is listed as "<address> (<kind>)".
+  const listed = page.getByLabel(`${address} (`);
+  if (await listed.count()) {
+    await listed.check();
+  } else {
+    await page.getByLabel('A new mailbox:').check();
+    await page.locator('input[name="new_address"]').fill(address);
+    await page.locator('select[name="new_kind"]').selectOption(kind);
+  }
+  await page.getByRole('button', { name: 'Allow' }).click();
+}
+
 /**
  * The team's sender account for the sandbox mailbox `address`, connected through the
  * (simulated) consent page unless the team has it already. An address the sandbox does not
@@ -57,16 +93,7 @@ export async function sandboxSender(page: Page, auth: object, address: string, k
   if (known) return known;
   const { authorization_url } = await json(await page.request.post('/api/v1/senders/connect', { headers: auth }));
   await page.goto(authorization_url);
-  // A known mailbox is listed as "<address> (<kind>)".
-  const listed = page.getByLabel(`${address} (`);
-  if (await listed.count()) {
-    await listed.check();
-  } else {
-    await page.getByLabel('A new mailbox:').check();
-    await page.locator('input[name="new_address"]').fill(address);
-    await page.locator('select[name="new_kind"]').selectOption(kind);
-  }
-  await page.getByRole('button', { name: 'Allow' }).click();
+  await chooseOnConsentPage(page, address, kind);
   // Started through the API, the consent ends on a page of its own.
   await expect(page.getByRole('heading', { name: 'Gmail account connected' })).toBeVisible();
   return (await find())!;

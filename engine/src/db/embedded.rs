@@ -186,8 +186,18 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Starts the cluster again after [`stop`](Self::stop), on the same port, so the URLs
+    /// handed out before stay valid (tests restart the database under a running app).
+    pub async fn start_again(&mut self) -> Result<(), EmbeddedError> {
+        self.launch_on(self.port).await
+    }
+
     async fn launch(&mut self) -> Result<(), EmbeddedError> {
-        self.port = free_port()?;
+        self.launch_on(free_port()?).await
+    }
+
+    async fn launch_on(&mut self, port: u16) -> Result<(), EmbeddedError> {
+        self.port = port;
         let cluster = self.cluster_dir.to_string_lossy().to_string();
         if !self.log_file.exists() {
             std::fs::write(&self.log_file, b"")?;

@@ -592,20 +592,11 @@ impl Worker {
             Err(outcome) => return outcome,
         };
         if claim.step > 1 {
-            match crate::tracking::sync::before_follow_up(
-                &self.pool,
-                client,
-                &token,
-                team_id,
-                sender_id,
-                claim.lead_id,
-                now,
-            )
-            .await
+            match self.check_before_follow_up(client, team_id, sender_id, claim, &token, now).await
             {
                 Ok(Some(reason)) => return Outcome::Cancelled(reason),
                 Ok(None) => {}
-                Err(error) => tracing::warn!(%error, "could not check the lead before a follow-up"),
+                Err(outcome) => return outcome,
             }
         }
         let mut result = client.send(&token, &claim.raw, claim.thread_id.as_deref()).await;
@@ -625,13 +616,36 @@ impl Worker {
         }
     }
 
+    /// The reply check before a follow-up, with one token refresh if Google refused the token.
+    /// When it cannot be done the follow-up waits (with backoff) instead of going out unchecked.
+    async fn check_before_follow_up(
+        &self,
+        client: &GmailClient,
+        team_id: Uuid,
+        sender_id: Uuid,
+        claim: &Claim,
+        token: &SecretString,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Option<String>, Outcome> {
+        let (pool, lead_id) = (&self.pool, claim.lead_id);
+        let check = crate::tracking::sync::before_follow_up;
+        let mut result = check(pool, client, token, team_id, sender_id, lead_id, now).await;
+        if matches!(result, Err(Error::Unauthenticated)) {
+            let fresh = self.token(team_id, sender_id, Some(token)).await?;
+            result = check(pool, client, &fresh, team_id, sender_id, lead_id, now).await;
+        }
+        result.map_err(|error| {
+            tracing::warn!(%sender_id, %error, "the reply check before a follow-up failed; it waits");
+            Outcome::Retry {
+                at: retry_at(claim.attempt, None, now),
+                error: format!("waiting for the reply check before this follow-up: {error}"),
+            }
+        })
+    }
+
     fn classify(&self, error: GmailError, attempt: i32, now: DateTime<Utc>) -> Outcome {
         let text = error.to_string();
-        let backoff = |hint: Option<Duration>| {
-            let delay =
-                retry_delay(u32::try_from(attempt).unwrap_or(1), hint, &mut rand::thread_rng());
-            now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(64))
-        };
+        let backoff = |hint: Option<Duration>| retry_at(attempt, hint, now);
         match error {
             GmailError::DailyLimit { retry_at } => {
                 Outcome::DailyLimit { until: retry_at, error: text }
@@ -917,6 +931,13 @@ impl Worker {
         }
         Ok(None)
     }
+}
+
+/// When attempt number `attempt` may be retried (exponential backoff with jitter, or when
+/// Google said).
+fn retry_at(attempt: i32, hint: Option<Duration>, now: DateTime<Utc>) -> DateTime<Utc> {
+    let delay = retry_delay(u32::try_from(attempt).unwrap_or(1), hint, &mut rand::thread_rng());
+    now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::seconds(64))
 }
 
 struct Candidate {

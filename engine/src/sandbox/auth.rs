@@ -288,6 +288,11 @@ impl AuthStore {
         before - self.refresh.len()
     }
 
+    /// The access and refresh tokens in the store.
+    pub fn tokens(&self) -> Vec<String> {
+        self.access.keys().chain(self.refresh.keys()).cloned().collect()
+    }
+
     /// Drops expired codes and access tokens so the store does not grow forever.
     pub fn prune(&mut self, now: DateTime<Utc>) {
         // Keep used codes until they expire so a replay can still be detected.

@@ -262,6 +262,22 @@ impl Simulator {
         self.now()
     }
 
+    /// Lets a sending day pass for the daily caps only: every send counts as a day older, so
+    /// each mailbox has a fresh day's allowance (the clock, tokens and history stay put). For
+    /// long tests that compress days into minutes.
+    pub fn let_sending_day_pass(&self) {
+        self.with_world(|world, _| {
+            for mailbox in world.data.mailboxes.values_mut() {
+                mailbox.sent_log.iter_mut().for_each(|at| *at -= TimeDelta::days(1));
+            }
+        });
+    }
+
+    /// Every access and refresh token that is valid now (tests look for them in logs).
+    pub fn tokens_in_force(&self) -> Vec<String> {
+        self.with_world(|world, _| world.data.auth.tokens())
+    }
+
     pub fn create_mailbox(
         &self,
         address: &str,

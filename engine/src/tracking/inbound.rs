@@ -253,7 +253,11 @@ async fn by_thread(
     .await?)
 }
 
-/// The lead with this address that this account mailed most recently.
+/// The lead with this address that this account mailed most recently. A message whose send
+/// is still `ambiguous` counts: a reply can arrive before the mailbox check confirms the send,
+/// and when Gmail rewrote its Message-ID and its thread is not known yet, the address is the
+/// only way to the lead (missing it would lose the reply and mail a follow-up to someone who
+/// answered).
 async fn by_address(
     tx: &mut PgConnection,
     mailbox: &Mailbox,
@@ -262,9 +266,9 @@ async fn by_address(
     Ok(sqlx::query_as!(
         Match,
         "SELECT m.id AS outbox_id, m.lead_id, m.campaign_id, l.email FROM leads l
-         JOIN outbox_messages m ON m.lead_id = l.id AND m.status = 'sent'
+         JOIN outbox_messages m ON m.lead_id = l.id AND m.status IN ('sent', 'ambiguous')
          WHERE l.team_id = $1 AND l.sender_id = $2 AND l.email = $3
-         ORDER BY m.sent_at DESC LIMIT 1",
+         ORDER BY m.attempt_started_at DESC LIMIT 1",
         mailbox.team_id,
         mailbox.sender_id,
         email.to_lowercase()
@@ -288,11 +292,14 @@ async fn stop_on_auto_reply(
 }
 
 /// Gmail accepted a send after the account reached its limit and did not deliver it. The
-/// bounce does not say which message: the account's latest send before it is the one Gmail
-/// dropped. The account rests; that message goes back to `pending` (its follow-up, planned
-/// when it was marked sent, is withdrawn until it really goes out). It is composed again with
-/// a new Message-ID: the dropped copy sits in the Sent folder with the old one, and the check
-/// of an uncertain attempt must never find that copy.
+/// bounce does not say which message: the account's latest attempt before it that Gmail may
+/// have accepted is the one it dropped — a `sent` message, or an `ambiguous` one whose answer
+/// was lost (over the limit, Gmail's 5xx or a crash do not stop the bounce; had the bounce
+/// been pinned on the latest *sent* message instead, that delivered message would go out
+/// twice and the dropped one never). The account rests; that message goes back to `pending`
+/// (its follow-up, planned when it was marked sent, is withdrawn until it really goes out).
+/// It is composed again with a new Message-ID: the dropped copy sits in the Sent folder with
+/// the old one, and the check of an uncertain attempt must never find that copy.
 async fn sending_limit_bounce(
     tx: &mut PgConnection,
     mailbox: &Mailbox,
@@ -306,8 +313,9 @@ async fn sending_limit_bounce(
         .await?;
     let dropped = sqlx::query!(
         "SELECT id, lead_id, step_number FROM outbox_messages
-         WHERE team_id = $1 AND sender_id = $2 AND status = 'sent' AND sent_at <= $3
-         ORDER BY sent_at DESC, id DESC LIMIT 1 FOR UPDATE",
+         WHERE team_id = $1 AND sender_id = $2 AND status IN ('sent', 'ambiguous')
+           AND attempt_started_at <= $3
+         ORDER BY attempt_started_at DESC, id DESC LIMIT 1 FOR UPDATE",
         mailbox.team_id,
         mailbox.sender_id,
         received.at

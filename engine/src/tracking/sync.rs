@@ -25,8 +25,10 @@ use crate::google::Google;
 use crate::model::LeadStatus;
 use crate::senders::{self, TokenError};
 
-/// How long one instance may hold an account's sync before another may take over.
-const SYNC_LEASE: TimeDelta = TimeDelta::minutes(5);
+/// How long one instance may hold an account's sync before another may take over: a sync
+/// takes seconds, and after a crash the account's replies (and the check before each of its
+/// follow-ups) wait until the lease runs out.
+const SYNC_LEASE: TimeDelta = TimeDelta::seconds(60);
 /// A full resync lists at most this many pages of 500 messages.
 const RESYNC_MAX_PAGES: usize = 10;
 /// Accounts that sent nothing for this long are no longer synced in the background.
@@ -170,8 +172,10 @@ impl Syncer {
 }
 
 /// Right before a follow-up goes out: syncs the account (so a reply that arrived a moment
-/// ago is seen), then says why the lead must not get it, if it must not. A sync that fails
-/// does not hold the follow-up up; the reason is logged.
+/// ago is seen), then says why the lead must not get it, if it must not. When the sync cannot
+/// run — Gmail fails, or another sync of the account still holds it after a short wait — the
+/// error is returned and the follow-up must wait: unchecked, it could go to someone who
+/// replied.
 pub async fn before_follow_up(
     pool: &PgPool,
     client: &GmailClient,
@@ -188,13 +192,12 @@ pub async fn before_follow_up(
             tokio::time::sleep(Duration::from_millis(100)).await;
             leased = take_lease(pool, team_id, sender_id, now).await?;
         }
-        if leased {
-            let result = sync_leased(pool, client, token, team_id, sender_id).await;
-            release_lease(pool, team_id, sender_id, now, result.as_ref().err()).await?;
-            if let Err(error) = result {
-                tracing::warn!(%sender_id, %error, "the sync before a follow-up failed; sending it anyway");
-            }
+        if !leased {
+            return Err(Error::Conflict("another sync of the account is still running".into()));
         }
+        let result = sync_leased(pool, client, token, team_id, sender_id).await;
+        release_lease(pool, team_id, sender_id, now, result.as_ref().err()).await?;
+        result?;
     }
     let lead = sqlx::query!(
         r#"SELECT l.status AS "status: LeadStatus", c.stop_on_auto_reply

@@ -5,14 +5,14 @@
 //! step 1 exactly once and no account went over its cap.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use engine::sandbox::{Faults, OAuthClient, SimConfig, Simulator};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::json;
 
+use crate::binary_helpers::{Binary, kill, kill_all, sigterm};
 use crate::helpers::{TestApp, google_env, spawn_app_with};
 use crate::outbox::start_campaign;
 use crate::sender_helpers::{ADA, GRACE, KATHERINE};
@@ -30,8 +30,7 @@ const FINISH_WITHIN: Duration = Duration::from_secs(240);
 struct Stage {
     app: TestApp,
     google: Simulator,
-    env: Vec<(&'static str, String)>,
-    logs: PathBuf,
+    binary: Binary,
 }
 
 async fn stage(leads: usize) -> Stage {
@@ -61,40 +60,13 @@ async fn stage(leads: usize) -> Stage {
     let steps = json!([{"subject": "Idea for <<company>>", "body": "Hi <<first_name>>, an idea."}]);
     start_campaign(&app, &token, &senders, steps, leads).await;
 
-    let logs = std::env::temp_dir().join(format!("outreach-crash-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut env = google_env;
-    env.extend([
-        ("DATABASE_URL", app.db.url.clone()),
-        ("LEPTOS_SITE_ADDR", "127.0.0.1:0".into()),
-        ("OUTREACH_DATA_DIR", logs.join("data").display().to_string()),
-        // A dead instance's accounts are taken over after two seconds.
-        ("OUTREACH_SENDER_LEASE_SECS", "2".into()),
-        ("OUTREACH_AMBIGUOUS_CHECK_SECS", "0".into()),
-        // As fast as the caps allow, so the campaign goes out within the test.
-        ("OUTREACH_PACING", "off".into()),
-        ("RUST_LOG", "info".into()),
-    ]);
-    Stage { app, google, env, logs }
+    let binary = Binary::new("crash", &google_env, &app.db.url);
+    Stage { app, google, binary }
 }
 
 impl Stage {
-    /// Starts one `outreach serve`; its log goes to `<logs>/<name>.log`.
     fn launch(&self, name: &str) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.logs.join(format!("{name}.log")))
-            .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_outreach"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .envs(self.env.iter().map(|(k, v)| (*k, v)))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start the outreach binary")
+        self.binary.launch(name)
     }
 
     async fn unsent(&self) -> i64 {
@@ -113,7 +85,7 @@ impl Stage {
                 panic!(
                     "{} messages still unsent after {FINISH_WITHIN:?}; logs in {}",
                     self.unsent().await,
-                    self.logs.display()
+                    self.binary.logs().display()
                 );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -138,13 +110,6 @@ impl Stage {
         for (sender, sent) in &per_sender {
             assert!(*sent <= DAILY_CAP as usize, "{sender} sent {sent}, over its cap");
         }
-    }
-}
-
-fn kill_all(instances: &mut [Child]) {
-    for child in instances {
-        let _ = child.kill();
-        let _ = child.wait();
     }
 }
 
@@ -175,8 +140,7 @@ async fn the_binary_killed_at_random_moments_sends_each_lead_exactly_once() {
     while kills < KILLS && stage.unsent().await > 0 {
         let mut instance = stage.launch("killed");
         tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1500))).await;
-        instance.kill().expect("SIGKILL");
-        instance.wait().unwrap();
+        kill(&mut instance);
         kills += 1;
     }
     let sent_while_killed = LEADS as i64 - stage.unsent().await;
@@ -212,9 +176,7 @@ async fn sigterm_stops_within_seconds_and_leaves_nothing_sending() {
         assert!(Instant::now() < deadline, "the instance never started sending");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let pid = libc::pid_t::try_from(instance.id()).unwrap();
-    // SAFETY: sending a signal to our own child process, which has not been waited for.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+    sigterm(&instance);
     let signalled = Instant::now();
     let status = loop {
         if let Some(status) = instance.try_wait().unwrap() {
@@ -222,7 +184,10 @@ async fn sigterm_stops_within_seconds_and_leaves_nothing_sending() {
         }
         if signalled.elapsed() > STOP_WITHIN {
             kill_all(std::slice::from_mut(&mut instance));
-            panic!("still running {STOP_WITHIN:?} after SIGTERM; log in {}", stage.logs.display());
+            panic!(
+                "still running {STOP_WITHIN:?} after SIGTERM; log in {}",
+                stage.binary.logs().display()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };

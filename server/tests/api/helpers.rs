@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use app::state::AppState;
 use engine::config::Config;
+pub use engine::testing::TestDb;
 pub use engine::testing::google_env;
-use engine::testing::{TestDb, test_db};
+use engine::testing::test_db;
 use reqwest::{Response, StatusCode, redirect};
 use server::startup::Application;
 use server_fn::ServerFn;
@@ -28,7 +29,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with extra configuration (e.g. Google credentials and endpoints).
 pub async fn spawn_app_with(extra: &[(&str, String)]) -> TestApp {
-    let db = test_db().await;
+    spawn_app_on(test_db().await, extra).await
+}
+
+/// The app on a database of the caller's (e.g. on a PostgreSQL cluster the test restarts).
+pub async fn spawn_app_on(db: TestDb, extra: &[(&str, String)]) -> TestApp {
     let data_dir = std::env::temp_dir().join(format!("outreach-test-{}", uuid::Uuid::new_v4()));
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),

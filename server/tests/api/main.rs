@@ -1,5 +1,6 @@
 //! Integration tests: the real application on a random port, a fresh database per test.
 
+mod binary_helpers;
 mod helpers;
 mod sender_helpers;
 mod tracking_helpers;
@@ -16,5 +17,6 @@ mod rest;
 mod sandbox;
 mod security;
 mod senders;
+mod soak;
 mod suppressions;
 mod tracking;

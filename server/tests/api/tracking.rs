@@ -4,7 +4,7 @@
 
 use chrono::TimeDelta;
 use engine::gmail::GmailMethod;
-use engine::sandbox::Inbound;
+use engine::sandbox::{Faults, Inbound};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -149,14 +149,7 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
     t.send_due().await;
     let first_message_id = step_one_message_id(&t).await;
     assert!(first_message_id.is_some());
-    let raw = format!(
-        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
-         Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\
-         Auto-Submitted: auto-replied\r\nDate: {}\r\n\r\n\
-         You have reached a limit for sending mail. Your message was not sent.\r\n",
-        chrono::Utc::now().to_rfc2822()
-    );
-    t.app.sandbox().inject(ADA, Inbound::Raw { raw }).unwrap();
+    limit_bounce(&t);
     t.sync().await;
     let (status, reason): (String, Option<String>) =
         sqlx::query_as("SELECT status, status_reason FROM sender_accounts WHERE id = $1")
@@ -185,6 +178,49 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
     assert_eq!(t.steps_of(BOB).await[0], step(1, "sent"));
     let resent = step_one_message_id(&t).await;
     assert!(resent.is_some() && resent != first_message_id, "{resent:?} vs {first_message_id:?}");
+}
+
+/// Gmail's "You have reached a limit for sending mail" bounce, which names no message.
+fn limit_bounce(t: &Tracked) {
+    let raw = format!(
+        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
+         Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\
+         Auto-Submitted: auto-replied\r\nDate: {}\r\n\r\n\
+         You have reached a limit for sending mail. Your message was not sent.\r\n",
+        chrono::Utc::now().to_rfc2822()
+    );
+    t.app.sandbox().inject(ADA, Inbound::Raw { raw }).unwrap();
+}
+
+#[tokio::test]
+async fn the_sending_limit_bounce_of_an_uncertain_send_requeues_that_send_not_an_earlier_one() {
+    const CAROL: &str = "carol@acme.example";
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB, CAROL])).await;
+    t.send_due().await;
+    // Gmail took Carol's message over the limit, but its answer was lost: the attempt is
+    // `ambiguous` (not yet looked for in the mailbox) when the bounce arrives.
+    let carol = t.lead_id(CAROL).await;
+    sqlx::query(
+        "UPDATE outbox_messages SET status = 'ambiguous', send_at = now() + interval '1 hour'
+         WHERE lead_id = $1 AND step_number = 1",
+    )
+    .bind(carol)
+    .execute(&t.app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM outbox_messages WHERE lead_id = $1 AND step_number = 2")
+        .bind(carol)
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
+    limit_bounce(&t);
+    t.sync().await;
+    assert_eq!(t.steps_of(CAROL).await, vec![step(1, "pending")], "the dropped send waits");
+    assert_eq!(
+        t.steps_of(BOB).await,
+        vec![step(1, "sent"), step(2, "scheduled")],
+        "Bob's delivered message is not sent again"
+    );
 }
 
 async fn step_one_message_id(t: &Tracked) -> Option<String> {
@@ -226,6 +262,75 @@ async fn a_reply_arriving_while_the_follow_up_is_due_stops_it_at_the_last_moment
     let sends: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sends").fetch_one(&t.app.db.pool).await.unwrap();
     assert_eq!(sends, 1, "the withdrawn follow-up gave its cap slot back");
+}
+
+#[tokio::test]
+async fn a_follow_up_waits_when_the_reply_check_before_it_fails() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    t.sync().await;
+    t.reply_in_thread(BOB, "Yes, let's talk.");
+    // The check's first Gmail call is answered 429; the send itself would go through.
+    t.app.sandbox().set_faults(Some(ADA), Faults { burst_429: 1, ..Faults::default() }).unwrap();
+    let report = t.send_everything().await;
+    assert_eq!((report.sent, report.retried), (0, 1), "{report:?}");
+    assert_eq!(t.received_by(BOB), 1, "no follow-up went out unchecked");
+    assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent"), step(2, "pending")]);
+    let report = t.send_everything().await;
+    assert_eq!((report.sent, report.cancelled), (0, 1), "the retried check saw the reply");
+    assert_eq!(t.received_by(BOB), 1);
+    assert_eq!(t.lead(BOB).await["status"], "replied");
+}
+
+#[tokio::test]
+async fn a_reply_to_a_send_not_yet_confirmed_with_a_rewritten_message_id_stops_the_sequence() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    // Gmail delivers step 1 under a Message-ID of its own but answers 5xx: the send is
+    // `ambiguous` (thread unknown) until the mailbox check, and Bob answers before it.
+    let faults =
+        Faults { rewrite_message_id: true, fail_after_commit_rate: 1.0, ..Faults::default() };
+    t.app.sandbox().set_faults(Some(ADA), faults).unwrap();
+    assert_eq!(t.send_due().await.ambiguous, 1);
+    t.app.sandbox().clear_faults(ADA).unwrap();
+    t.reply_in_thread(BOB, "Interested, call me.");
+    t.sync().await;
+    assert_eq!(t.lead(BOB).await["status"], "replied", "the reply was matched by its sender");
+    t.send_everything().await;
+    assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent")], "confirmed; no follow-up planned");
+    assert_eq!(t.received_by(BOB), 1);
+}
+
+#[tokio::test]
+async fn a_sync_cut_short_by_a_crash_holds_the_account_for_a_minute_at_most() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    t.sync().await;
+    // Gmail is slow; the sync is dropped mid-call, as a killed process would leave it.
+    let slow = Faults { latency_ms: 3_000, ..Faults::default() };
+    t.app.sandbox().set_faults(Some(ADA), slow).unwrap();
+    let cut = tokio::time::timeout(
+        std::time::Duration::from_millis(500),
+        t.syncer().sync_account(t.team_id, t.sender_id),
+    )
+    .await;
+    assert!(cut.is_err(), "the sync was still running when it was dropped");
+    t.app.sandbox().clear_faults(ADA).unwrap();
+    assert!(t.sync().await.skipped, "the lease of the interrupted sync still holds");
+    let within_a_minute: bool = sqlx::query_scalar(
+        "SELECT sync_lease_until <= now() + interval '60 seconds' FROM sender_accounts WHERE id = $1",
+    )
+    .bind(t.sender_id)
+    .fetch_one(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert!(within_a_minute, "the lease runs out within a minute");
+    sqlx::query(
+        "UPDATE sender_accounts SET sync_lease_until = sync_lease_until - interval '60 seconds'",
+    )
+    .execute(&t.app.db.pool)
+    .await
+    .unwrap();
+    assert!(!t.sync().await.skipped, "a minute later the account is synced again");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! starts the campaign. Every stage saves to the draft as it goes, so leaving and coming back
 //! keeps everything.
 
-use engine::model::{Campaign, CampaignStatus, LintReport, Severity};
+use engine::model::{Campaign, CampaignStatus, LintReport, Severity, Step};
 use engine::send_estimate::{EstimateInput, estimate};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -23,17 +23,20 @@ struct Stage {
     done: bool,
 }
 
+/// The tab of the last stage, where the campaign is started.
+const LAST_STAGE: &str = "review";
+
 fn stages(campaign: &Campaign) -> [Stage; 4] {
     [
         Stage { tab: "leads", label: "Upload leads", done: campaign.stats.leads > 0 },
         Stage { tab: "steps", label: "Write the emails", done: !campaign.steps.is_empty() },
         Stage { tab: "schedule", label: "Set the schedule", done: !campaign.sender_ids.is_empty() },
-        Stage { tab: "review", label: "Review & start", done: false },
+        Stage { tab: LAST_STAGE, label: "Review & start", done: false },
     ]
 }
 
 /// The stepper shown above a draft's tabs: each stage with a tick once done, the current tab
-/// marked, and a "Next" link to the first stage still to do.
+/// marked, and a "Next" link to the first stage still to do (unless that is the page shown).
 #[component]
 pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
     if campaign.status != CampaignStatus::Draft {
@@ -69,12 +72,17 @@ pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
                         }
                     }).collect_view()}
                 </ol>
-                {next.map(|(next_tab, label)| view! {
-                    <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
-                        class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
-                        {format!("Next: {label}")}
-                    </a>
-                })}
+                // Only a way on: not to the page shown, and not from the last stage (Review),
+                // which has the Start button and says what is missing.
+                {move || {
+                    let shown = tab.get();
+                    next.filter(|(next_tab, _)| shown != LAST_STAGE && shown != *next_tab).map(|(next_tab, label)| view! {
+                        <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
+                            class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
+                            {format!("Next: {label}")}
+                        </a>
+                    })
+                }}
             </div>
         </nav>
     })
@@ -160,7 +168,7 @@ fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> i
                         <ol class="list-inside list-decimal space-y-1 text-sm">
                             {campaign.steps.iter().enumerate().map(|(n, step)| {
                                 let when = if n == 0 { "first email".to_string() } else { format!("{} days later", step.delay_days) };
-                                view! { <li><span class="font-medium">{step.subject.clone()}</span><span class="text-slate-500">{format!(" · {when}")}</span></li> }
+                                view! { <li><span class="font-medium">{sent_subject(&campaign.steps, n)}</span><span class="text-slate-500">{format!(" · {when}")}</span></li> }
                             }).collect_view()}
                         </ol>
                     }.into_any()
@@ -204,5 +212,31 @@ fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> i
                 </div>
             })}
         </div>
+    }
+}
+
+/// The subject step `n` goes out with: follow-ups answer in the first email's thread, so they
+/// carry `Re: <step 1's subject>` and their own `subject` is not used.
+fn sent_subject(steps: &[Step], n: usize) -> String {
+    let first = steps.first().map_or("", |s| s.subject.as_str());
+    if n == 0 { first.to_string() } else { format!("Re: {first}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(subject: &str) -> Step {
+        Step { subject: subject.into(), body: "Hi".into(), html: None, delay_days: 2 }
+    }
+
+    #[test]
+    fn follow_ups_are_listed_with_the_first_subject_they_are_sent_with() {
+        let steps = [step("Idea for <<company>>"), step(""), step("ignored")];
+        let subjects: Vec<String> = (0..steps.len()).map(|n| sent_subject(&steps, n)).collect();
+        assert_eq!(
+            subjects,
+            ["Idea for <<company>>", "Re: Idea for <<company>>", "Re: Idea for <<company>>"]
+        );
     }
 }
