@@ -31,7 +31,10 @@ pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Da
                         WHERE cs.campaign_id = c.id ORDER BY cs.position) AS "sender_ids!",
                   (SELECT m.send_at FROM outbox_messages m
                    WHERE m.campaign_id = c.id AND m.status IN ('scheduled', 'pending')
-                   ORDER BY m.send_at LIMIT 1) AS next_due
+                   ORDER BY m.send_at LIMIT 1) AS next_due,
+                  (SELECT m.send_at FROM outbox_messages m
+                   WHERE m.campaign_id = c.id AND m.status IN ('scheduled', 'pending')
+                   ORDER BY m.send_at DESC LIMIT 1) AS last_due
            FROM campaigns c
            WHERE c.team_id = $1 AND c.status IN ('running', 'paused')
            ORDER BY c.status = 'paused', c.started_at DESC NULLS LAST, c.id"#,
@@ -49,65 +52,130 @@ pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Da
     let mut progress = crate::campaigns::progress(pool, team_id, &ids).await?;
     let senders = crate::senders::list_all(pool, team_id, now).await?;
     let ready = ready_at(pool, &senders, now).await?;
-    let campaigns = rows
-        .into_iter()
-        .map(|row| {
-            let crate::campaigns::Progress { stats, counts } =
-                progress.remove(&row.id).unwrap_or_else(|| crate::campaigns::Progress {
-                    stats: Default::default(),
-                    counts: Counts::default(),
-                });
-            let steps = i64::try_from(row.delays.len()).unwrap_or(i64::MAX);
-            let messages_planned = stats.sent + still_planned(&counts, steps);
-            let left = messages_planned - stats.sent;
+    let mut campaigns = Vec::with_capacity(rows.len());
+    for row in rows {
+        let crate::campaigns::Progress { stats, counts } =
+            progress.remove(&row.id).unwrap_or_else(|| crate::campaigns::Progress {
+                stats: Default::default(),
+                counts: Counts::default(),
+            });
+        let steps = i64::try_from(row.delays.len()).unwrap_or(i64::MAX);
+        let messages_planned = stats.sent + still_planned(&counts, steps);
+        let left = messages_planned - stats.sent;
+        let window = SendingWindow::from_stored(
+            &row.time_zone,
+            &row.send_days,
+            row.start_hour,
+            row.end_hour,
+        );
+        let running = row.status == CampaignStatus::Running;
+        let mut plan = Plan::default();
+        if let (Some(window), true) = (&window, running) {
             let accounts: Vec<&SenderAccount> = row
                 .sender_ids
                 .iter()
                 .filter_map(|id| senders.iter().find(|s| s.id == *id))
                 .collect();
-            let window = SendingWindow::from_stored(
-                &row.time_zone,
-                &row.send_days,
-                row.start_hour,
-                row.end_hour,
-            );
-            let running = row.status == CampaignStatus::Running;
-            let (eta, next_send_at) = match (&window, running) {
-                (Some(window), true) => {
-                    let capacity = accounts
-                        .iter()
-                        .filter(|a| can_send_soon(a))
-                        .map(|a| i64::from(a.daily_cap))
-                        .sum();
-                    let tail = follow_up_days(&counts, &row.delays);
-                    let eta =
-                        estimate_finish(now, window, left, stats.allowance_today, capacity, tail);
-                    let ready =
-                        accounts.iter().filter_map(|a| ready.get(&a.id).copied().flatten()).min();
-                    (eta, next_send(now, row.next_due, ready, window))
-                }
-                _ => (None, None),
+            let capacity =
+                accounts.iter().filter(|a| can_send_soon(a)).map(|a| i64::from(a.daily_cap)).sum();
+            let ready = accounts.iter().filter_map(|a| ready.get(&a.id).copied().flatten()).min();
+            let next_send_at = next_send(now, row.next_due, ready, window);
+            let work = Work {
+                left,
+                allowance_today: stats.allowance_today,
+                capacity,
+                follow_up_days: follow_up_days(&counts, &row.delays),
+                last_due: row.last_due,
             };
-            CampaignProgress {
-                id: row.id,
-                name: row.name,
-                status: row.status,
-                status_reason: row.status_reason,
-                started_at: row.started_at,
-                // A paused campaign plans nothing more today.
-                today_planned: stats.sent_today
-                    + if running { stats.allowance_today.min(left).max(0) } else { 0 },
-                leads_mailed: counts.step_messages(1, OutboxStatus::Sent),
-                messages_planned,
-                steps,
-                eta,
+            let today_closes = window.next_open(now).and_then(|open| window.closes_at(open));
+            plan = Plan {
+                eta: eta(now, window, next_send_at, &work),
                 next_send_at,
-                sender_ids: row.sender_ids,
-                stats,
-            }
-        })
-        .collect();
+                // A paused campaign, or one whose accounts cannot send, plans nothing more.
+                more_today: match today_closes {
+                    Some(until) if stats.allowance_today > 0 => {
+                        due_before(pool, row.id, until, stats.allowance_today).await?
+                    }
+                    _ => 0,
+                },
+            };
+        }
+        campaigns.push(CampaignProgress {
+            id: row.id,
+            name: row.name,
+            status: row.status,
+            status_reason: row.status_reason,
+            started_at: row.started_at,
+            today_planned: stats.sent_today + plan.more_today,
+            leads_mailed: counts.step_messages(1, OutboxStatus::Sent),
+            messages_planned,
+            steps,
+            eta: plan.eta,
+            next_send_at: plan.next_send_at,
+            sender_ids: row.sender_ids,
+            stats,
+        });
+    }
     Ok(Dashboard { campaigns, senders, drafts, generated_at: now })
+}
+
+/// What a running campaign is still expected to do.
+#[derive(Default)]
+struct Plan {
+    eta: Option<DateTime<Utc>>,
+    next_send_at: Option<DateTime<Utc>>,
+    /// Messages that may still go out today: due before today's window closes, within what
+    /// the accounts may still send.
+    more_today: i64,
+}
+
+/// What is left of a campaign, and what its accounts can do, for its finish estimate.
+struct Work {
+    left: i64,
+    allowance_today: i64,
+    capacity: i64,
+    follow_up_days: u32,
+    /// The latest send time of a message already scheduled (a follow-up days ahead).
+    last_due: Option<DateTime<Utc>>,
+}
+
+/// The finish estimate: the work starts with the next send (not now: the follow-ups left may
+/// all be days ahead), and does not end before the latest message already scheduled.
+fn eta(
+    now: DateTime<Utc>,
+    window: &SendingWindow,
+    next_send_at: Option<DateTime<Utc>>,
+    work: &Work,
+) -> Option<DateTime<Utc>> {
+    let start = next_send_at.unwrap_or(now).max(now);
+    // Today's allowance is what is left of the current 24 hours; a start a day or more away
+    // has the accounts' full caps.
+    let allowance = if start - now < WINDOW { work.allowance_today } else { work.capacity };
+    let finish =
+        estimate_finish(start, window, work.left, allowance, work.capacity, work.follow_up_days)?;
+    let last_due = work.last_due.and_then(|due| window.next_open(due.max(now)));
+    Some(last_due.map_or(finish, |due| finish.max(due)))
+}
+
+/// How many of the campaign's messages waiting to go out are due before `until`, counting at
+/// most `limit` (a range of the due index no longer than what may still be sent).
+async fn due_before(
+    pool: &PgPool,
+    campaign_id: Uuid,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM (
+               SELECT 1 FROM outbox_messages
+               WHERE campaign_id = $1 AND status IN ('scheduled', 'pending') AND send_at < $2
+               LIMIT $3) due"#,
+        campaign_id,
+        until,
+        limit
+    )
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Messages still to go to leads whose sequence goes on: each open message, and the steps
@@ -278,6 +346,41 @@ mod tests {
             estimate_finish(now, &office(), 10, 200, 450, 3),
             Some(utc("2026-11-26T11:00:00Z"))
         );
+    }
+
+    fn work(left: i64, allowance_today: i64, last_due: Option<DateTime<Utc>>) -> Work {
+        Work { left, allowance_today, capacity: 450, follow_up_days: 0, last_due }
+    }
+
+    #[test]
+    fn follow_ups_scheduled_days_ahead_finish_after_they_are_due() {
+        // Monday 12:00 Berlin; the ten follow-ups left are due Thursday 11:00–11:30 Berlin.
+        let now = utc("2026-11-23T11:00:00Z");
+        let next = Some(utc("2026-11-26T10:00:00Z"));
+        let last_due = Some(utc("2026-11-26T10:30:00Z"));
+        assert_eq!(eta(now, &office(), next, &work(10, 450, last_due)), last_due);
+        // More than the first of them can send on Thursday: the rest at 450 a day from then.
+        assert_eq!(
+            eta(now, &office(), next, &work(900, 0, last_due)),
+            Some(utc("2026-11-27T16:00:00Z"))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_finish_is_never_before_the_next_send_or_the_last_scheduled_message(
+            next_in in 0i64..20 * 86_400,
+            due_after in 0i64..20 * 86_400,
+            left in 1i64..5_000,
+            allowance in 0i64..450,
+        ) {
+            let now = utc("2026-11-23T11:00:00Z");
+            let next = office().next_open(now + TimeDelta::seconds(next_in));
+            let last_due = next.map(|n| n + TimeDelta::seconds(due_after));
+            let finish = eta(now, &office(), next, &work(left, allowance, last_due)).unwrap();
+            proptest::prop_assert!(Some(finish) >= next);
+            proptest::prop_assert!(Some(finish) >= last_due);
+        }
     }
 
     #[test]

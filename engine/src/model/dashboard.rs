@@ -43,11 +43,13 @@ pub struct CampaignProgress {
     /// lead replies, bounces or opts out.
     pub messages_planned: i64,
     /// Today's goal: the messages sent in the last 24 hours (the window Gmail's limit counts)
-    /// plus those that may still go out in it — the accounts' remaining allowance, at most
-    /// what is left to send, none while paused ("312 of 450 today").
+    /// plus those that may still go out today — the messages due before today's sending
+    /// window closes, at most the accounts' remaining allowance, none while paused ("312 of
+    /// 450 today"). Follow-ups due on a later day are not counted.
     pub today_planned: i64,
     /// When the last message should go out, at the accounts' daily caps within the sending
-    /// window and after the follow-ups' delays. `None` when nothing is left to send or no
+    /// window, from the next send on, and after the follow-ups' delays and the latest message
+    /// already scheduled (never before `next_send_at`). `None` when nothing is left to send or no
     /// account can send.
     pub eta: Option<DateTime<Utc>>,
     /// When the next message should go out: the earliest due one, once an account is free

@@ -108,7 +108,10 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
     assert_eq!(before["stats"]["sent"], 0);
     assert_eq!(before["leads_mailed"], 0);
     assert_eq!(before["messages_planned"], 10, "five leads, two steps: {before}");
-    assert_eq!(before["today_planned"], 10, "the cap (450) allows all of it today: {before}");
+    assert_eq!(
+        before["today_planned"], 5,
+        "the first emails are due today, not the follow-ups: {before}"
+    );
     assert!(before["next_send_at"].is_string(), "due now, the account is free: {before}");
     assert!(before["eta"].is_string(), "{before}");
     assert_eq!(before["sender_ids"], json!([t.sender_id]));
@@ -123,7 +126,14 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
         sent["messages_planned"], 8,
         "four first emails sent, four follow-ups to come: {sent}"
     );
-    assert_eq!(sent["today_planned"], 8, "{sent}");
+    assert_eq!(sent["today_planned"], 4, "the follow-ups are due on the next sending day: {sent}");
+    let time = |value: &Value| {
+        value.as_str().map(|at| at.parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+    };
+    let next = time(&sent["next_send_at"]).expect("the follow-ups are scheduled");
+    let generated = time(&dashboard(&t.app, &t.token).await["generated_at"]).unwrap();
+    assert!(next > generated + chrono::TimeDelta::hours(20), "a day ahead: {sent}");
+    assert!(time(&sent["eta"]) >= Some(next), "the finish is not before the next send: {sent}");
     assert_counts_match(&t).await;
 
     t.sync().await;
@@ -154,6 +164,12 @@ async fn the_dashboard_follows_sends_replies_auto_replies_and_bounces() {
         t.app.api_json(Method::POST, &path("resume"), &t.token, None).await.0,
         StatusCode::OK
     );
+    assert_eq!(only_campaign(&t).await["today_planned"], 4);
+    // With the follow-ups due now, they are planned for today.
+    sqlx::query("UPDATE outbox_messages SET send_at = now() WHERE status = 'scheduled'")
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
     assert_eq!(only_campaign(&t).await["today_planned"], 6);
     // An account waiting to be reconnected sends nothing more today.
     let set_status = |status: &'static str| {
