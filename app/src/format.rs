@@ -12,13 +12,15 @@ pub fn datetime(at: DateTime<Utc>) -> String {
 pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let seconds = (at - now).num_seconds();
     let span = seconds.unsigned_abs();
+    // Rounded to the nearest unit: 2 days and 23 hours reads "3 days", not "2 days".
+    let nearest = |unit: u64| (span + unit / 2) / unit;
     let amount = match span {
         0..30 => return "now".into(),
         30..60 => "under a minute".to_string(),
-        60..3_600 => format!("{} min", span / 60),
-        3_600..86_400 => format!("{} h", span / 3_600),
-        86_400..172_800 => "1 day".into(),
-        _ => format!("{} days", span / 86_400),
+        _ if nearest(60) < 60 => format!("{} min", nearest(60)),
+        _ if nearest(3_600) < 24 => format!("{} h", nearest(3_600)),
+        _ if nearest(86_400) == 1 => "1 day".into(),
+        _ => format!("{} days", nearest(86_400)),
     };
     if seconds > 0 { format!("in {amount}") } else { format!("{amount} ago") }
 }
@@ -55,16 +57,20 @@ mod tests {
     use super::{count, relative};
 
     #[test]
-    fn relative_times_round_down_to_the_largest_unit() {
+    fn relative_times_round_to_the_nearest_largest_unit() {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let at = |seconds: i64| now + TimeDelta::seconds(seconds);
         assert_eq!(relative(at(10), now), "now");
         assert_eq!(relative(at(-45), now), "under a minute ago");
         assert_eq!(relative(at(45), now), "in under a minute");
-        assert_eq!(relative(at(5 * 60 + 59), now), "in 5 min");
+        assert_eq!(relative(at(5 * 60 + 29), now), "in 5 min");
+        assert_eq!(relative(at(5 * 60 + 31), now), "in 6 min");
+        assert_eq!(relative(at(59 * 60 + 40), now), "in 1 h");
         assert_eq!(relative(at(-3 * 3_600), now), "3 h ago");
+        assert_eq!(relative(at(23 * 3_600 + 40 * 60), now), "in 1 day");
         assert_eq!(relative(at(86_400 + 5), now), "in 1 day");
-        assert_eq!(relative(at(3 * 86_400), now), "in 3 days");
+        assert_eq!(relative(at(2 * 86_400 + 23 * 3_600), now), "in 3 days");
+        assert_eq!(relative(at(-3 * 86_400), now), "3 days ago");
     }
 
     #[test]
