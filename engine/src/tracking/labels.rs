@@ -64,29 +64,27 @@ pub async fn ensure(
             Some((label, row.gmail_label_id))
         })
         .collect();
-    let mut existing = None;
     for label in OutreachLabel::ALL {
         if ids.contains_key(&label) {
             continue;
         }
         let id = match client.create_label(token, &NewLabel::visible(label.name())).await {
             Ok(created) => created.id,
-            Err(GmailError::Conflict { .. }) => {
-                if existing.is_none() {
-                    existing = Some(client.list_labels(token).await.map_err(gmail_error)?);
-                }
-                existing
-                    .iter()
-                    .flatten()
-                    .find(|l| l.name.eq_ignore_ascii_case(label.name()))
-                    .map(|l| l.id.clone())
-                    .ok_or_else(|| {
-                        Error::internal(format!(
-                            "Gmail says the label {} exists but does not list it",
-                            label.name()
-                        ))
-                    })?
-            }
+            // Listed afresh for each conflict, not once: the sender and the sync ensure the
+            // labels concurrently, so a label missing from an earlier listing may exist now.
+            Err(GmailError::Conflict { .. }) => client
+                .list_labels(token)
+                .await
+                .map_err(gmail_error)?
+                .into_iter()
+                .find(|l| l.name.eq_ignore_ascii_case(label.name()))
+                .map(|l| l.id)
+                .ok_or_else(|| {
+                    Error::internal(format!(
+                        "Gmail says the label {} exists but does not list it",
+                        label.name()
+                    ))
+                })?,
             Err(error) => return Err(gmail_error(error)),
         };
         sqlx::query!(
