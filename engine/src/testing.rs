@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 use crate::db::embedded::EmbeddedPostgres;
 
@@ -254,6 +255,83 @@ pub async fn team_with_admin(
         .await
         .expect("set the postal address");
     (team, admin)
+}
+
+/// What [`big_team`] made.
+pub struct BigTeam {
+    pub team: crate::model::Team,
+    pub admin: crate::model::User,
+    /// Running, 10 steps, 100,000 leads, 900,000 messages sent and 100,000 scheduled.
+    pub big: Uuid,
+    /// Paused, 3 steps, 1,000 leads with their first email scheduled.
+    pub small: Uuid,
+}
+
+/// A team (made by [`team_with_admin`]) as big as the dashboard and pipeline benchmarks need:
+/// 100,000 leads and 1,000,000 outbox messages in one campaign, a running 10-step campaign
+/// nine steps in (900,000 sent, one every 9.6 s: 9,000 in the last 24 hours, across 5
+/// accounts), and a small paused one. Its running counts are folded and the database
+/// vacuumed, as a long-running instance would have it.
+pub async fn big_team(pool: &PgPool) -> BigTeam {
+    let (team, admin) = team_with_admin(pool, "Bench").await;
+    let (big, small) = (Uuid::now_v7(), Uuid::now_v7());
+    let seed = [
+        "INSERT INTO sender_accounts (id, team_id, email, kind)
+         SELECT gen_random_uuid(), $1, 'sender' || g || '@bench.example', 'workspace' FROM generate_series(1, 5) g",
+        "INSERT INTO campaigns (id, team_id, name, status, started_at, lead_count)
+         VALUES ($2, $1, 'Big', 'running', now() - interval '30 days', 100000),
+                ($3, $1, 'Small', 'paused', now() - interval '3 days', 1000)",
+        "INSERT INTO campaign_senders (campaign_id, team_id, sender_account_id, position)
+         SELECT c, $1, s.id, row_number() OVER (PARTITION BY c ORDER BY s.email)
+         FROM sender_accounts s, unnest(ARRAY[$2, $3]::uuid[]) c WHERE s.team_id = $1",
+        "INSERT INTO campaign_steps (campaign_id, team_id, step_number, subject, body, delay_days)
+         SELECT $2, $1, g, 'Step', 'Body', 1 FROM generate_series(1, 10) g
+         UNION ALL SELECT $3, $1, g, 'Step', 'Body', 1 FROM generate_series(1, 3) g",
+        "INSERT INTO leads (id, team_id, campaign_id, email, status, sender_id)
+         SELECT gen_random_uuid(), $1, $2, 'lead' || g || '@prospect.example',
+                CASE WHEN g % 50 = 0 THEN 'replied' WHEN g % 97 = 0 THEN 'bounced'
+                     WHEN g % 31 = 0 THEN 'auto_replied' ELSE 'in_sequence' END,
+                (SELECT id FROM sender_accounts WHERE team_id = $1 ORDER BY email OFFSET g % 5 LIMIT 1)
+         FROM generate_series(1, 100000) g",
+        "INSERT INTO leads (id, team_id, campaign_id, email)
+         SELECT gen_random_uuid(), $1, $3, 'other' || g || '@prospect.example' FROM generate_series(1, 1000) g",
+        // Steps 1–9 sent one every 9.6 s back from now (9,000 in the last 24 hours), step 10
+        // scheduled.
+        "INSERT INTO outbox_messages (id, team_id, campaign_id, lead_id, step_number, sender_id, status,
+                                      send_at, sent_at, gmail_message_id)
+         SELECT gen_random_uuid(), l.team_id, l.campaign_id, l.id, s, l.sender_id,
+                CASE WHEN s < 10 THEN 'sent' ELSE 'scheduled' END,
+                now() + interval '1 hour',
+                CASE WHEN s < 10 THEN now() - (row_number() OVER (ORDER BY s = 10, s DESC, l.id)) * interval '9600 milliseconds' END,
+                CASE WHEN s < 10 THEN 'g' END
+         FROM leads l, generate_series(1, 10) s WHERE l.campaign_id = $2",
+        "INSERT INTO outbox_messages (id, team_id, campaign_id, lead_id, step_number, status, send_at)
+         SELECT gen_random_uuid(), team_id, campaign_id, id, 1, 'scheduled', now() FROM leads WHERE campaign_id = $3",
+        "INSERT INTO sends (team_id, sender_id, sent_at, outbox_message_id)
+         SELECT team_id, sender_id, sent_at, id FROM outbox_messages
+         WHERE campaign_id = $2 AND status = 'sent' AND sent_at > now() - interval '24 hours'",
+    ];
+    for statement in seed {
+        sqlx::query(statement)
+            .bind(team.id)
+            .bind(big)
+            .bind(small)
+            .execute(pool)
+            .await
+            .expect("seed");
+    }
+    for statement in seed {
+        sqlx::query(statement)
+            .bind(team.id)
+            .bind(big)
+            .bind(small)
+            .execute(pool)
+            .await
+            .expect("seed");
+    }
+    crate::campaigns::counts::fold(pool).await.expect("fold");
+    sqlx::query("VACUUM ANALYZE").execute(pool).await.expect("vacuum");
+    BigTeam { team, admin, big, small }
 }
 
 #[cfg(test)]
