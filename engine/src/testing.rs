@@ -320,15 +320,6 @@ pub async fn big_team(pool: &PgPool) -> BigTeam {
             .await
             .expect("seed");
     }
-    for statement in seed {
-        sqlx::query(statement)
-            .bind(team.id)
-            .bind(big)
-            .bind(small)
-            .execute(pool)
-            .await
-            .expect("seed");
-    }
     crate::campaigns::counts::fold(pool).await.expect("fold");
     sqlx::query("VACUUM ANALYZE").execute(pool).await.expect("vacuum");
     BigTeam { team, admin, big, small }
