@@ -8,7 +8,7 @@ use engine::config::Config;
 pub use engine::testing::TestDb;
 pub use engine::testing::google_env;
 use engine::testing::test_db;
-use reqwest::{Response, StatusCode, redirect};
+use reqwest::{Method, Response, StatusCode, redirect};
 use server::startup::Application;
 use server_fn::ServerFn;
 
@@ -67,6 +67,23 @@ impl TestApp {
             .fetch_one(&self.db.pool)
             .await
             .expect("the lead exists")
+    }
+
+    /// Imports `csv` into the campaign over the REST API and starts it, as a script would.
+    pub async fn import_and_start(&self, token: &str, campaign: &str, csv: String) {
+        let imported = reqwest::Client::new()
+            .post(self.url(&format!("/api/v1/campaigns/{campaign}/leads")))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(imported.status(), StatusCode::OK);
+        let (status, started) = self
+            .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), token, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{started}");
     }
 
     pub fn url(&self, path: &str) -> String {

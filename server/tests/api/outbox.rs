@@ -76,19 +76,7 @@ pub async fn start_campaign(
     for n in 0..leads {
         csv.push_str(&format!("lead{n}@prospects.example,Lead{n},Company{n}\n"));
     }
-    let response = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/campaigns/{campaign}/leads")))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let (status, started) = app
-        .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{started}");
+    app.import_and_start(token, &campaign, csv).await;
     campaign
 }
 

@@ -232,19 +232,7 @@ async fn start_campaign(app: &TestApp, senders: &[Uuid]) {
     for n in 0..LEADS {
         csv.push_str(&format!("{},Lead{n},Company{n}\n", lead_address(n)));
     }
-    let imported = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/campaigns/{campaign}/leads")))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imported.status(), StatusCode::OK);
-    let (status, started) = app
-        .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), &token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{started}");
+    app.import_and_start(&token, &campaign, csv).await;
 }
 
 impl Soak {

@@ -69,19 +69,7 @@ pub async fn tracked_campaign(spec: CampaignSpec<'_>) -> Tracked {
     for lead in spec.leads {
         csv.push_str(&format!("{lead},Pat,Acme\n"));
     }
-    let imported = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/campaigns/{campaign}/leads")))
-        .bearer_auth(&token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imported.status(), StatusCode::OK);
-    let (status, started) = app
-        .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), &token, None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{started}");
+    app.import_and_start(&token, &campaign, csv).await;
     let team_id = sqlx::query_scalar("SELECT team_id FROM sender_accounts WHERE id = $1")
         .bind(sender_id)
         .fetch_one(&app.db.pool)
