@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use app::state::AppState;
 use axum::Router;
+use axum::serve::ListenerExt;
 use engine::config::Config;
 use engine::google::Google;
 use engine::outbox::worker::{Worker, WorkerSettings};
@@ -127,6 +128,13 @@ impl Application {
             // Open event streams end, or the graceful shutdown would wait for them forever.
             events.stop();
         };
+        // Without TCP_NODELAY a streamed page's small last chunk waits for the browser's
+        // delayed ACK (Nagle): about 40 ms added to most server-rendered pages.
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+            }
+        });
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
