@@ -372,7 +372,7 @@ fn MappingTable(checked: CsvCheck, roles: RwSignal<Vec<String>>) -> impl IntoVie
                     {rows.into_iter().map(|(line, values)| view! {
                         <tr>
                             <td class="px-3 py-2 text-slate-400 tabular-nums">{line}</td>
-                            {values.into_iter().map(|v| view! { <td class="max-w-48 truncate px-3 py-2">{v}</td> }).collect_view()}
+                            {values.into_iter().map(|v| view! { <td class="max-w-48 truncate px-3 py-2" title=v.clone()>{v.clone()}</td> }).collect_view()}
                         </tr>
                     }).collect_view()}
                 </tbody>
