@@ -37,7 +37,8 @@ export default defineConfig({
     { name: 'journeys', testIgnore: /foundation\.spec\.ts$/, dependencies: ['foundation'] },
   ],
   webServer: {
-    command: `${targetDir}/debug/outreach`,
+    // E2E_PROFILE=release runs the suite against the release build (`cargo leptos build --release`).
+    command: `${targetDir}/${process.env.E2E_PROFILE ?? 'debug'}/outreach`,
     cwd: root,
     url: `${baseURL}/readyz`,
     timeout: 120_000,
