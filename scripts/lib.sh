@@ -47,16 +47,20 @@ ensure_node_packages() {
     say "Installing Node.js and npm"
     apt_install nodejs npm
   fi
-  if [ ! -x node_modules/.bin/tailwindcss ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "Installing npm packages (Tailwind CSS, Playwright)"
+  if [ ! -x node_modules/.bin/tailwindcss ] || [ ! -x node_modules/.bin/wasm-opt ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "Installing npm packages (Tailwind CSS, wasm-opt, Playwright)"
     # `npm ci` rejects the lock file npm 11 writes (it omits other platforms' optional
     # packages), so install from it instead.
     npm install --no-audit --no-fund --no-save --loglevel=error
   fi
 }
 
+# wasm-opt (release builds) is npm's binaryen, pinned in package.json: Debian's binaryen 108
+# breaks the function table that wasm-bindgen's start-up code fills ("WebAssembly.Table.set():
+# Argument 1 is invalid for table"), and no page of the release build would hydrate.
 ensure_wasm_opt() {
-  command -v wasm-opt >/dev/null || { say "Installing binaryen (wasm-opt)"; apt_install binaryen; }
+  ensure_node_packages
 }
 
 ensure_chromium() {
