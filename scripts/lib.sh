@@ -42,6 +42,10 @@ ensure_rust_tools() {
   fi
 }
 
+# Tailwind CSS, Playwright and wasm-opt (release builds). wasm-opt is npm's binaryen, pinned in
+# package.json: Debian's binaryen 108 breaks the function table that wasm-bindgen's start-up
+# code fills ("WebAssembly.Table.set(): Argument 1 is invalid for table"), and no page of the
+# release build would hydrate.
 ensure_node_packages() {
   if ! command -v npm >/dev/null; then
     say "Installing Node.js and npm"
@@ -54,13 +58,6 @@ ensure_node_packages() {
     # packages), so install from it instead.
     npm install --no-audit --no-fund --no-save --loglevel=error
   fi
-}
-
-# wasm-opt (release builds) is npm's binaryen, pinned in package.json: Debian's binaryen 108
-# breaks the function table that wasm-bindgen's start-up code fills ("WebAssembly.Table.set():
-# Argument 1 is invalid for table"), and no page of the release build would hydrate.
-ensure_wasm_opt() {
-  ensure_node_packages
 }
 
 ensure_chromium() {
