@@ -26,24 +26,6 @@ async fn create(app: &TestApp, token: &str, body: Value) -> (StatusCode, Value) 
     app.api_json(Method::POST, "/api/v1/campaigns", token, Some(body)).await
 }
 
-async fn import(
-    app: &TestApp,
-    token: &str,
-    campaign: &str,
-    csv: impl Into<reqwest::Body>,
-) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/campaigns/{campaign}/leads")))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn lead_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&app.db.pool).await.unwrap()
 }
@@ -95,7 +77,7 @@ async fn a_campaign_is_created_changed_and_kept_to_its_team() {
         let (status, error) = app.api_json(method.clone(), &path, &other, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {error}");
     }
-    let (status, _) = import(&app, &other, &id, "email\nx@y.com\n").await;
+    let (status, _) = app.import(&other, &id, "email\nx@y.com\n").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, error) = create(&app, &other, json!({"name": "x", "sender_ids": [sender]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "another team's sender account is unknown");
@@ -179,7 +161,7 @@ async fn a_messy_csv_is_imported_with_a_precise_report() {
                gone@acme.com;Gone;;;;\r\n\
                ceo@competitor.io;Rival;;;;\r\n\
                zoe@zeta.de;Zoë;Zeta GmbH;;;\r\n";
-    let (status, report) = import(&app, &token, id, csv).await;
+    let (status, report) = app.import(&token, id, csv).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["imported"], 3, "{report}");
     assert_eq!(report["duplicates_in_file"], 1);
@@ -205,7 +187,7 @@ async fn a_messy_csv_is_imported_with_a_precise_report() {
     assert_eq!(leads["items"][2]["first_name"], "Zoë");
 
     // The same file again: everything is already there.
-    let (_, again) = import(&app, &token, id, csv).await;
+    let (_, again) = app.import(&token, id, csv).await;
     assert_eq!(again["imported"], 0);
     assert_eq!(again["already_in_campaign"], 3);
     let (_, campaign) =
@@ -226,7 +208,7 @@ async fn windows_1252_tabs_and_multipart_uploads_are_read() {
     latin.extend_from_slice(b"ller\tCaf");
     latin.push(0xe9);
     latin.extend_from_slice(b"\n");
-    let (status, report) = import(&app, &token, id, latin).await;
+    let (status, report) = app.import(&token, id, latin).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["imported"], 1);
     assert_eq!(report["delimiter"], "\t");
@@ -258,7 +240,7 @@ async fn a_refused_file_imports_nothing_and_says_why() {
         create(&app, &token, json!({"name": "Refusals", "sender_ids": [sender]})).await;
     let id = campaign["id"].as_str().unwrap();
 
-    let (status, error) = import(&app, &token, id, "name,company\nJane,Acme\n").await;
+    let (status, error) = app.import(&token, id, "name,company\nJane,Acme\n").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["error"]["field"], "file");
     assert!(error["error"]["message"].as_str().unwrap().contains("no email column"), "{error}");
@@ -270,7 +252,7 @@ async fn a_refused_file_imports_nothing_and_says_why() {
         broken.extend_from_slice(format!("lead{n}@example.com,Lead {n}\n").as_bytes());
     }
     broken.extend_from_slice(b"bad@example.com,\xff\xfe\n");
-    let (status, error) = import(&app, &token, id, broken).await;
+    let (status, error) = app.import(&token, id, broken).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("not valid UTF-8"), "{error}");
     assert_eq!(lead_count(&app).await, 0);
@@ -294,13 +276,8 @@ async fn addresses_in_another_running_campaign_are_skipped_unless_the_team_allow
         create(&app, &token, json!({"name": "First", "sender_ids": [sender], "steps": steps}))
             .await;
     let first = first["id"].as_str().unwrap();
-    import(
-        &app,
-        &token,
-        first,
-        "email,first_name,company,job_title\njane@acme.com,Jane,Acme,CTO\n",
-    )
-    .await;
+    app.import(&token, first, "email,first_name,company,job_title\njane@acme.com,Jane,Acme,CTO\n")
+        .await;
     let (status, started) =
         app.api_json(Method::POST, &format!("/api/v1/campaigns/{first}/start"), &token, None).await;
     assert_eq!(status, StatusCode::OK, "{started}");
@@ -308,7 +285,7 @@ async fn addresses_in_another_running_campaign_are_skipped_unless_the_team_allow
     let (_, second) = create(&app, &token, json!({"name": "Second", "sender_ids": [sender]})).await;
     let second = second["id"].as_str().unwrap();
     let csv = "email\njane@acme.com\nnew@acme.com\n";
-    let (_, report) = import(&app, &token, second, csv).await;
+    let (_, report) = app.import(&token, second, csv).await;
     assert_eq!(
         (report["imported"].clone(), report["in_other_campaigns"].clone()),
         (json!(1), json!(1)),
@@ -321,7 +298,7 @@ async fn addresses_in_another_running_campaign_are_skipped_unless_the_team_allow
         .await
         .unwrap();
     let (_, third) = create(&app, &token, json!({"name": "Third", "sender_ids": [sender]})).await;
-    let (_, report) = import(&app, &token, third["id"].as_str().unwrap(), csv).await;
+    let (_, report) = app.import(&token, third["id"].as_str().unwrap(), csv).await;
     assert_eq!(report["imported"], 2, "{report}");
     assert_eq!(report["in_other_campaigns"], 1);
     assert_eq!(report["skipped_in_other_campaigns"], false);
@@ -340,7 +317,7 @@ async fn leads_are_filtered_searched_and_paged() {
             if n % 10 == 0 { "Initech" } else { "Hooli" }
         ));
     }
-    import(&app, &token, id, csv).await;
+    app.import(&token, id, csv).await;
     sqlx::query("UPDATE leads SET status = 'replied' WHERE email LIKE 'person00%'")
         .execute(&app.db.pool)
         .await
@@ -374,8 +351,7 @@ async fn lint_and_preview_agree_and_gate_the_start() {
         {"body": "Same text for everyone.", "delay_days": 2}
     ]})).await;
     let id = campaign["id"].as_str().unwrap();
-    import(
-        &app,
+    app.import(
         &token,
         id,
         "email,first_name,company\njane@acme.com,Jane,Acme\nanon@acme.com,,Acme\n",
@@ -491,7 +467,7 @@ async fn lint_and_preview_agree_and_gate_the_start() {
     let (status, error) = post("pause").await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(error["error"]["message"].as_str().unwrap().contains("cancelled"), "{error}");
-    let (status, _) = import(&app, &token, id, "email\nlate@acme.com\n").await;
+    let (status, _) = app.import(&token, id, "email\nlate@acme.com\n").await;
     assert_eq!(status, StatusCode::CONFLICT, "a cancelled campaign takes no new leads");
 }
 

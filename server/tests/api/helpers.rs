@@ -9,6 +9,7 @@ pub use engine::testing::TestDb;
 pub use engine::testing::google_env;
 use engine::testing::test_db;
 use reqwest::{Method, Response, StatusCode, redirect};
+use serde_json::Value;
 use server::startup::Application;
 use server_fn::ServerFn;
 
@@ -69,9 +70,14 @@ impl TestApp {
             .expect("the lead exists")
     }
 
-    /// Imports `csv` into the campaign over the REST API and starts it, as a script would.
-    pub async fn import_and_start(&self, token: &str, campaign: &str, csv: String) {
-        let imported = reqwest::Client::new()
+    /// Imports `csv` into the campaign over the REST API (`text/csv`): the status and the report.
+    pub async fn import(
+        &self,
+        token: &str,
+        campaign: &str,
+        csv: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
             .post(self.url(&format!("/api/v1/campaigns/{campaign}/leads")))
             .bearer_auth(token)
             .header("content-type", "text/csv")
@@ -79,7 +85,14 @@ impl TestApp {
             .send()
             .await
             .expect("import");
-        assert_eq!(imported.status(), StatusCode::OK);
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Imports `csv` into the campaign over the REST API and starts it, as a script would.
+    pub async fn import_and_start(&self, token: &str, campaign: &str, csv: String) {
+        let (status, report) = self.import(token, campaign, csv).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
         let (status, started) = self
             .api_json(Method::POST, &format!("/api/v1/campaigns/{campaign}/start"), token, None)
             .await;
