@@ -74,3 +74,15 @@ test('an admin adds a rep; the rep cannot open admin pages; logout ends the sess
   await expect(repPage).toHaveURL(/\/login\?next=\/campaigns$/);
   await repContext.close();
 });
+
+test('the browser code is served gzipped; pages stream uncompressed', async ({ request }) => {
+  const gzip = { 'accept-encoding': 'gzip' };
+  for (const asset of ['/pkg/outreach.wasm', '/pkg/outreach.js', '/pkg/outreach.css']) {
+    const response = await request.get(asset, { headers: gzip });
+    expect(response.status(), asset).toBe(200);
+    expect(response.headers()['content-encoding'], asset).toBe('gzip');
+  }
+  const page = await request.get('/login', { headers: gzip });
+  expect(page.status()).toBe(200);
+  expect(page.headers()['content-encoding']).toBeUndefined();
+});

@@ -1,6 +1,8 @@
 //! The HTTP surface: Leptos pages and server functions, the REST API, health checks, static
-//! files — and the layers around them (request ids and logs, CSRF, security headers).
+//! files — and the layers around them (request ids and logs, CSRF, security headers, compressed
+//! assets).
 
+mod assets;
 mod csrf;
 mod guard;
 mod health;
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(server_fn_status::fitting_status))
         .layer(middleware::from_fn(csrf::reject_cross_site_writes))
+        .layer(assets::compression())
         .with_state(state)
 }
 
