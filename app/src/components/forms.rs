@@ -1,5 +1,6 @@
 //! Form fields with their label, hint and inline error, wired for accessibility
-//! (`aria-invalid`, `aria-describedby`), and the box for errors that belong to no field.
+//! (`aria-invalid`, `aria-describedby`), the box for errors that belong to no field, and the
+//! marker that tells when a form is interactive.
 
 use leptos::prelude::*;
 
@@ -125,4 +126,12 @@ pub fn SubmitButton(label: &'static str, #[prop(into)] pending: Signal<bool>) ->
             {move || if pending.get() { "Working…" } else { label }}
         </button>
     }
+}
+
+/// True once the page runs in the browser (effects never run on the server); rendered as
+/// `data-hydrated` so the browser tests wait for interactivity instead of sleeping.
+pub fn hydration_marker() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::auth::FirstRunSetup;
 use crate::components::forms::{
-    FormError, SubmitButton, TextArea, TextField, action_error, field_error,
+    FormError, SubmitButton, TextArea, TextField, action_error, field_error, hydration_marker,
 };
 use crate::pages::login::AuthFrame;
 
@@ -12,9 +12,11 @@ use crate::pages::login::AuthFrame;
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<FirstRunSetup>::new();
     let error = action_error(setup);
+    let hydrated = hydration_marker();
     view! {
         <AuthFrame title="Welcome! Set up your team" subtitle="Create your team and the first admin account. You can invite your reps afterwards.">
-            <ActionForm action=setup attr:class="space-y-5" attr:data-testid="setup-form">
+            <ActionForm action=setup attr:class="space-y-5" attr:data-testid="setup-form"
+                attr:data-hydrated=move || hydrated.get().to_string()>
                 <FormError error/>
                 <fieldset class="space-y-4">
                     <legend class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Team"</legend>

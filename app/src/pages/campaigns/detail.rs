@@ -13,7 +13,7 @@ use super::leads::LeadsTab;
 use super::schedule::ScheduleTab;
 use super::status_tone;
 use super::steps::StepsTab;
-use crate::components::forms::{FormError, action_error};
+use crate::components::forms::{FormError, action_error, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel};
 use crate::error::AppError;
 use crate::format::count;
@@ -65,7 +65,7 @@ pub fn CampaignPage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok()));
     let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "leads".into()));
     let changed = CampaignChanged(RwSignal::new(0));
-    let hydrated = super::hydration_marker();
+    let hydrated = hydration_marker();
     provide_context(changed);
     let change = ServerAction::<ChangeCampaignStatus>::new();
     let campaign = Resource::new(

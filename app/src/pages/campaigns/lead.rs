@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::leads::lead_tone;
 use super::pipeline::{LeadActions, UndoToast};
-use crate::components::forms::{FormError, action_error};
+use crate::components::forms::{FormError, action_error, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel, Tone};
 use crate::error::AppError;
 use crate::format::datetime;
@@ -50,7 +50,7 @@ pub fn LeadPage() -> impl IntoView {
         let parse = |name: &str| read.get(name).and_then(|s| Uuid::parse_str(&s).ok());
         parse("id").zip(parse("lead_id"))
     });
-    let hydrated = super::hydration_marker();
+    let hydrated = hydration_marker();
     // The same actions as the board's, so a change here can be undone from the toast too.
     let actions = LeadActions::provide();
     let change = actions.change;

@@ -24,7 +24,7 @@ pub use pipeline::*;
 pub use schedule::*;
 pub use steps::*;
 
-use crate::components::forms::{FormError, TextField, action_error, field_error};
+use crate::components::forms::{FormError, TextField, action_error, field_error, hydration_marker};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
 use crate::format::{count, datetime};
@@ -48,14 +48,6 @@ pub async fn create_campaign(name: String) -> Result<Uuid, AppError> {
     };
     let campaign = engine::campaigns::create(&state.pool, user.team_id, Some(user.id), new).await?;
     Ok(campaign.id)
-}
-
-/// True once the page runs in the browser (effects never run on the server); rendered as
-/// `data-hydrated` so the browser tests wait for interactivity instead of sleeping.
-pub(crate) fn hydration_marker() -> ReadSignal<bool> {
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-    hydrated
 }
 
 pub(crate) fn status_tone(status: CampaignStatus) -> Tone {
