@@ -2,6 +2,8 @@
 //! files — and the layers around them (request ids and logs, CSRF, security headers, compressed
 //! assets).
 
+// Applied in release builds only (see `router`).
+#[cfg_attr(debug_assertions, allow(dead_code))]
 mod assets;
 mod csrf;
 mod guard;
@@ -48,15 +50,18 @@ pub fn router(state: AppState) -> Router {
     if let Some(sim) = &state.google.sandbox {
         router = router.nest_service(engine::config::SANDBOX_PREFIX, sandbox::routes(sim));
     }
-    router
+    let router = router
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || leptos::prelude::provide_context(fallback_state.clone()),
             app::shell,
         ))
         .layer(middleware::from_fn(server_fn_status::fitting_status))
-        .layer(middleware::from_fn(csrf::reject_cross_site_writes))
-        .layer(assets::compression())
-        .with_state(state)
+        .layer(middleware::from_fn(csrf::reject_cross_site_writes));
+    // Release builds only: gzipping a debug build's 17 MB bundle on every load takes longer
+    // than sending it to a browser on the same machine.
+    #[cfg(not(debug_assertions))]
+    let router = router.layer(assets::compression());
+    router.with_state(state)
 }
 
 /// Layers around everything: a request id on every request and response, one log line per
