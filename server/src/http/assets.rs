@@ -1,7 +1,7 @@
-//! Compression of the static assets: the WASM bundle and its lazily loaded chunks, JS and CSS
-//! (gzip for browsers that accept it; WASM shrinks to about a third). Pages and API answers
-//! are left alone: pages stream in parts the browser shows as they arrive, and the live
-//! update stream must send each event at once.
+//! Compression of the static assets: the WASM bundle, its JS and the CSS (gzip for browsers
+//! that accept it; the WASM shrinks to about a third). Pages and API answers are left alone:
+//! pages stream in parts the browser shows as they arrive, and the live update stream must
+//! send each event at once.
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{Extensions, HeaderMap, StatusCode, Version};
