@@ -2,7 +2,8 @@
 //! build, signed in, over HTTP on localhost) with 100,000 leads and 1,000,000 outbox messages
 //! in one team (`engine::testing::big_team`): the dashboard (`/`), the campaign's pipeline
 //! board and its lead table. Prints p50, p95 and the maximum of 200 requests each.
-//! Run with `cargo bench -p server --bench pages`.
+//! Run with `RUSTFLAGS="--cfg erase_components" cargo bench -p server --bench pages`: the flag
+//! builds the views type-erased, as the release build ships them (`always-erase-components`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
