@@ -96,13 +96,7 @@ pub(crate) async fn opt_out(
     event: &NewEvent<'_>,
 ) -> Result<u32> {
     suppress(tx, team_id, email, SuppressionReason::Unsubscribed, &event.summary, None).await?;
-    let leads = sqlx::query_scalar!(
-        "SELECT id FROM leads WHERE team_id = $1 AND email = $2 ORDER BY id",
-        team_id,
-        email
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let leads = crate::campaigns::leads::ids_with_address(tx, team_id, email).await?;
     let mut changed = 0;
     for lead_id in leads {
         if set_status(tx, team_id, lead_id, LeadStatus::Unsubscribed, true).await? {

@@ -165,13 +165,7 @@ pub async fn undo(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<LeadDet
     }
     // The leads the change touched: a suppression covers every lead with the address.
     let scope: Vec<Uuid> = if set_to == LeadStatus::Suppressed {
-        sqlx::query_scalar!(
-            "SELECT id FROM leads WHERE team_id = $1 AND email = $2",
-            team_id,
-            lead.email
-        )
-        .fetch_all(&mut *tx)
-        .await?
+        crate::campaigns::leads::ids_with_address(&mut tx, team_id, &lead.email).await?
     } else {
         vec![lead_id]
     };

@@ -397,6 +397,48 @@ async fn unsubscribe_get_only_asks_and_one_click_post_suppresses_at_once() {
 }
 
 #[tokio::test]
+async fn an_opt_out_stops_the_address_in_every_campaign_of_the_team_and_no_other_team() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    t.send_due().await;
+    // The same address in a second campaign of the team (which allows that), and in another
+    // team's campaign.
+    sqlx::query("UPDATE teams SET leads_in_other_campaigns = 'allow'")
+        .execute(&t.app.db.pool)
+        .await
+        .unwrap();
+    let other_team = t.app.other_team_token().await;
+    for (token, name) in [(&t.token, "Second"), (&other_team, "Theirs")] {
+        let (status, campaign) = t
+            .app
+            .api_json(Method::POST, "/api/v1/campaigns", token, Some(json!({"name": name})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{campaign}");
+        let id = campaign["id"].as_str().unwrap();
+        let (status, report) = t.app.import(token, id, format!("email\n{BOB}\n")).await;
+        assert_eq!((status, report["imported"].clone()), (StatusCode::OK, json!(1)), "{report}");
+    }
+
+    let done = reqwest::Client::new()
+        .post(unsubscribe_url(&t, BOB))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    let statuses: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.name, l.status FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+         WHERE l.email = $1 ORDER BY c.name",
+    )
+    .bind(BOB)
+    .fetch_all(&t.app.db.pool)
+    .await
+    .unwrap();
+    let expected = [("Second", "unsubscribed"), ("Theirs", "pending"), ("Tracked", "unsubscribed")];
+    assert_eq!(statuses, expected.map(|(c, s)| (c.to_owned(), s.to_owned())));
+}
+
+#[tokio::test]
 async fn an_invalid_unsubscribe_link_is_refused_harmlessly() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
     t.send_due().await;
