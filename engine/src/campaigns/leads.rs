@@ -345,13 +345,13 @@ impl LeadFilter {
 
 /// The columns a sort orders by: every key ends with the id, so equal values keep a stable
 /// order and a lead names a position (keyset paging); each has an index starting with the
-/// campaign (see the migrations).
+/// campaign (see the migrations). Names and companies sort ignoring case.
 fn sort_columns(key: LeadSortKey) -> &'static str {
     match key {
         LeadSortKey::Imported => "id",
         LeadSortKey::Email => "email, id",
-        LeadSortKey::Name => "first_name, id",
-        LeadSortKey::Company => "company, id",
+        LeadSortKey::Name => "lower(first_name), id",
+        LeadSortKey::Company => "lower(company), id",
         LeadSortKey::Status => "status, id",
         LeadSortKey::Activity => "updated_at, id",
     }

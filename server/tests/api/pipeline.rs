@@ -222,10 +222,11 @@ async fn the_lead_table_sorts_and_filters_by_stage_and_the_board_counts_every_st
     let app = spawn_app().await;
     app.setup_team().await;
     let token = app.api_token("admin@acme.test").await;
+    // "abe" and "alpha" are lower-case: names and companies sort ignoring case.
     let csv = "email,first_name,company\n\
                dora@x.example,Dora,Beta\n\
-               abe@x.example,Abe,Delta\n\
-               cleo@x.example,Cleo,Alpha\n\
+               abe@x.example,abe,Delta\n\
+               cleo@x.example,Cleo,alpha\n\
                ben@x.example,Ben,Gamma\n\
                eve@x.example,Eve,Epsilon\n";
     let id = campaign_with_leads(&app, &token, "UTC", None, csv).await;
