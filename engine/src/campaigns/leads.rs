@@ -345,7 +345,7 @@ impl LeadFilter {
 
 /// The columns a sort orders by: every key ends with the id, so equal values keep a stable
 /// order and a lead names a position (keyset paging); each has an index starting with the
-/// campaign (see the migrations). Names and companies sort ignoring case.
+/// campaign (see the migrations). Names and companies sort ignoring the case of A–Z.
 fn sort_columns(key: LeadSortKey) -> &'static str {
     match key {
         LeadSortKey::Imported => "id",
