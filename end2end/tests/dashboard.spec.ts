@@ -1,5 +1,5 @@
 // The dashboard follows a campaign live: with the page open, the campaign starts, sends up
-// to its account's daily cap and stops; the cap is raised and it sends the rest. The progress
+// to its account's daily cap and stops; the cap is raised, it sends the rest and completes. The progress
 // bars, counts and the account's state move without the page ever reloading. Uses a sandbox
 // mailbox of its own (a new one each run), so the other specs' accounts keep their counts.
 import { expect, test } from '@playwright/test';
@@ -51,7 +51,10 @@ test('the dashboard shows a campaign progressing live, without reloading', async
   await expect(overall).toHaveAttribute('aria-valuetext', '4 of 4 messages');
   await expect(today).toHaveAttribute('aria-valuetext', '4 of 4 today');
   await expect(card.getByTestId('next-send')).toContainText('Nothing left to send');
-  await expect(card.getByTestId('eta')).toContainText('Done');
+  // With nothing left to send, the campaign completes by itself and says when it finished.
+  await expect(card.getByText('completed', { exact: true })).toBeVisible({ timeout: 10_000 });
+  await expect(card.getByTestId('status-reason')).toContainText('Nothing is left to send');
+  await expect(card.getByTestId('eta')).toContainText(/Finished\s*now/);
   await expect(account).toContainText('4 of 10 in 24 h');
   await expect(page.getByTestId('live-status')).toHaveText('Live');
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);

@@ -1,6 +1,6 @@
-// The outbox at work in sandbox mode: a two-step campaign over two sandbox mailboxes is
-// started, its messages move through the Outbox to `sent`, the follow-ups land in the same
-// sandbox threads, and the campaign is paused, resumed and cancelled. The app runs with
+// The outbox at work in sandbox mode: a three-step campaign over two sandbox mailboxes is
+// started, its first two steps move through the Outbox to `sent`, the follow-ups land in the
+// same sandbox threads, and the campaign is paused, resumed and cancelled. The app runs with
 // OUTREACH_PACING=off (see playwright.config.ts), so nothing waits for gaps.
 import { expect, test } from '@playwright/test';
 import { connectOnSendersPage, signInAsAdmin } from './support';
@@ -8,7 +8,7 @@ import { connectOnSendersPage, signInAsAdmin } from './support';
 const mailboxes = ['ada@sandbox.outreach.test', 'grace@workspace.sandbox.outreach.test'];
 const leads = ['sam@prospects.example', 'kim@prospects.example', 'lee@prospects.example'];
 
-test('a two-step campaign goes out through the outbox, follow-ups in thread; pause, resume, cancel', async ({ page }) => {
+test('a three-step campaign sends its first two steps through the outbox, follow-ups in thread; pause, resume, cancel', async ({ page }) => {
   test.setTimeout(120_000);
   await signInAsAdmin(page);
   for (const mailbox of mailboxes) await connectOnSendersPage(page, mailbox);
@@ -33,6 +33,11 @@ test('a two-step campaign goes out through the outbox, follow-ups in thread; pau
   await page.getByRole('button', { name: 'Add follow-up' }).click();
   await page.getByLabel('Step 2 body').fill('Hi <<first_name>>, following up on my note.');
   await page.getByTestId('step').nth(1).getByLabel('Wait (days after the previous step)').fill('0');
+  // A last step a month later keeps the campaign running (with nothing left to send it would
+  // complete by itself), so it can be paused, resumed and cancelled below.
+  await page.getByRole('button', { name: 'Add follow-up' }).click();
+  await page.getByLabel('Step 3 body').fill('Hi <<first_name>>, one last note.');
+  await page.getByTestId('step').nth(2).getByLabel('Wait (days after the previous step)').fill('30');
   await page.getByRole('button', { name: 'Save steps' }).click();
   await expect(page.getByText('Steps saved.')).toBeVisible();
 
@@ -71,7 +76,7 @@ test('a two-step campaign goes out through the outbox, follow-ups in thread; pau
   }
   expect(threads, 'three leads, one thread each, over both mailboxes').toBe(3);
 
-  // Pause, resume, cancel.
+  // Pause, resume, cancel: the last steps, due in a month, are cancelled.
   await page.goto(campaignUrl);
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('campaign-status')).toHaveText('paused');
@@ -79,5 +84,7 @@ test('a two-step campaign goes out through the outbox, follow-ups in thread; pau
   await expect(page.getByTestId('campaign-status')).toHaveText('running');
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('campaign-status')).toHaveText('cancelled');
+  await page.goto(`/outbox?campaign_id=${campaignId}&status=cancelled`);
+  await expect(page.getByTestId('outbox-table').locator('tbody tr')).toHaveCount(3);
   await page.screenshot({ path: 'test-results/screens/sending.png', fullPage: true });
 });

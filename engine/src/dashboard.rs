@@ -1,7 +1,8 @@
 //! The dashboard's figures for one team: each running or paused campaign's progress today
-//! and overall, when it should send next and finish, and the state of its accounts. A few
-//! queries whose cost does not grow with the campaigns' size: the running counts
-//! (`campaigns::counts`), index ranges bounded by one day's sends, one row per account.
+//! and overall, when it should send next and finish, and the state of its accounts (and the
+//! final figures of the campaigns completed in the last week). A few queries whose cost does
+//! not grow with the campaigns' size: the running counts (`campaigns::counts`), index ranges
+//! bounded by one day's sends, one row per account.
 
 use std::collections::HashMap;
 
@@ -17,6 +18,9 @@ use crate::scheduling::SendingWindow;
 use crate::scheduling::rolling_cap::WINDOW;
 use crate::senders::{SenderAccount, SenderStatus};
 
+/// How long a completed campaign stays on the dashboard, with its final figures.
+pub const COMPLETED_SHOWN: TimeDelta = TimeDelta::days(7);
+
 /// Estimates further away than this are not given (at a cap of 1 a day, a big campaign
 /// would take decades).
 const MAX_ETA_DAYS: i64 = 3650;
@@ -25,7 +29,7 @@ const MAX_ETA_DAYS: i64 = 3650;
 pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Dashboard> {
     let campaigns = sqlx::query!(
         r#"SELECT c.id, c.name, c.status AS "status: CampaignStatus", c.status_reason, c.started_at,
-                  c.time_zone, c.send_days, c.start_hour, c.end_hour,
+                  c.completed_at, c.time_zone, c.send_days, c.start_hour, c.end_hour,
                   ARRAY(SELECT s.delay_days FROM campaign_steps s
                         WHERE s.campaign_id = c.id ORDER BY s.step_number) AS "delays!",
                   ARRAY(SELECT cs.sender_account_id FROM campaign_senders cs
@@ -37,9 +41,12 @@ pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Da
                    WHERE m.campaign_id = c.id AND m.status IN ('scheduled', 'pending')
                    ORDER BY m.send_at DESC LIMIT 1) AS last_due
            FROM campaigns c
-           WHERE c.team_id = $1 AND c.status IN ('running', 'paused')
-           ORDER BY c.status = 'paused', c.started_at DESC NULLS LAST, c.id"#,
-        team_id
+           WHERE c.team_id = $1
+             AND (c.status IN ('running', 'paused') OR (c.status = 'completed' AND c.completed_at > $2))
+           ORDER BY c.status = 'completed', c.status = 'paused', c.completed_at DESC NULLS LAST,
+                    c.started_at DESC NULLS LAST, c.id"#,
+        team_id,
+        now - COMPLETED_SHOWN
     )
     .fetch_all(pool)
     .err_into();
@@ -111,6 +118,7 @@ pub async fn load(pool: &PgPool, team_id: Uuid, now: DateTime<Utc>) -> Result<Da
             status: row.status,
             status_reason: row.status_reason,
             started_at: row.started_at,
+            completed_at: row.completed_at,
             today_planned: stats.sent_today + plan.more_today,
             leads_mailed: counts.step_messages(1, OutboxStatus::Sent),
             messages_planned,

@@ -92,10 +92,12 @@ pub async fn update_campaign(
 }
 
 /// Imports leads from a CSV file: a `text/csv` body, or a multipart form with a `file` field.
-/// A file that cannot be read as a whole imports nothing (400, saying why).
+/// A file that cannot be read as a whole imports nothing (400, saying why). A running or
+/// paused campaign plans the new leads' first step at once; a completed one runs again for
+/// them; a cancelled one takes none (409).
 #[utoipa::path(post, path = "/campaigns/{id}/leads", tag = "campaigns", params(("id" = Uuid, Path)),
     request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = LeadImportReport), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
+    responses((status = 200, body = LeadImportReport), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import_leads(
     State(state): State<AppState>,

@@ -53,7 +53,8 @@ pub async fn update_lead(
 /// Takes back the lead's latest change by hand (mark as replied, suppress): its status, the
 /// follow-ups it cancelled and the suppression entry it added come back, and the change leaves
 /// the timeline. 409 (saying why) once that is no longer safe: something happened to the lead
-/// since (a reply, a bounce, a message sent), the campaign ended, or there is nothing to undo.
+/// since (a reply, a bounce, a message sent), the campaign was cancelled, or there is nothing
+/// to undo. A campaign that completed for want of anything to send runs again.
 #[utoipa::path(post, path = "/leads/{id}/undo", tag = "leads", params(("id" = Uuid, Path)),
     responses((status = 200, body = LeadDetail), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)),

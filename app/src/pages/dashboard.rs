@@ -1,7 +1,8 @@
 //! `/`: the dashboard — every running or paused campaign with its progress today and
 //! overall, when it sends next and should finish, its replies and bounces, and the state of
-//! its sender accounts. Live: the browser follows `/events` and reloads the figures on each
-//! change, without reloading the page.
+//! its sender accounts; campaigns completed in the last week stay, with their final figures.
+//! Live: the browser follows `/events` and reloads the figures on each change, without
+//! reloading the page.
 
 use chrono::{DateTime, Utc};
 use engine::model::{CampaignProgress, CampaignStatus, Dashboard};
@@ -9,7 +10,7 @@ use engine::senders::{SenderAccount, SenderStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::campaigns::status_tone;
+use super::campaigns::{StatusReason, status_tone};
 use super::senders::status_badge;
 use crate::components::ui::{Badge, EmptyState, PageHeader};
 use crate::error::AppError;
@@ -178,9 +179,9 @@ fn CampaignCard(
         today_planned,
         eta,
         next_send_at,
+        completed_at,
         ..
     } = campaign;
-    let running = status == CampaignStatus::Running;
     let today = format!("{} of {} today", count(n(stats.sent_today)), count(n(today_planned)));
     let overall = format!("{} of {} messages", count(n(stats.sent)), count(n(messages_planned)));
     let leads = format!(
@@ -190,17 +191,19 @@ fn CampaignCard(
         steps,
         if steps == 1 { "step" } else { "steps" }
     );
-    let next = match (running, next_send_at) {
-        (false, _) => Moment::Text("Paused"),
-        (true, Some(at)) => Moment::At(at),
-        (true, None) if left == 0 => Moment::Text("Nothing left to send"),
-        (true, None) => Moment::Text("Waiting for a sender account"),
+    let next = match (status, next_send_at) {
+        (CampaignStatus::Running, Some(at)) => Moment::At(at),
+        (CampaignStatus::Running, None) if left > 0 => Moment::Text("Waiting for a sender account"),
+        (CampaignStatus::Paused, _) => Moment::Text("Paused"),
+        _ => Moment::Text("Nothing left to send"),
     };
-    let finish = match (running, eta) {
-        (false, _) => Moment::Text("When resumed"),
-        (true, Some(at)) => Moment::At(at),
-        (true, None) if left == 0 => Moment::Text("Done"),
-        (true, None) => Moment::Text("Unknown: no account can send"),
+    // A completed campaign says when it finished; the others when they should.
+    let (finish_label, finish, approximate) = match (status, eta, completed_at) {
+        (CampaignStatus::Completed, _, Some(at)) => ("Finished", Moment::At(at), false),
+        (CampaignStatus::Paused, _, _) => ("Finishes", Moment::Text("When resumed"), true),
+        (_, Some(at), _) => ("Finishes", Moment::At(at), true),
+        (_, None, _) if left == 0 => ("Finishes", Moment::Text("Done"), true),
+        _ => ("Finishes", Moment::Text("Unknown: no account can send"), true),
     };
     view! {
         <article data-testid="campaign-card" data-campaign-id=id.to_string()
@@ -211,7 +214,7 @@ fn CampaignCard(
                     <h2 id=format!("campaign-{id}") class="break-words text-base font-semibold text-slate-900">
                         <a href=format!("/campaigns/{id}") class="hover:text-indigo-700 hover:underline">{name}</a>
                     </h2>
-                    {status_reason.map(|r| view! { <p class="mt-0.5 text-sm text-amber-800">{r}</p> })}
+                    <StatusReason status reason=status_reason/>
                 </div>
                 <Badge tone=status_tone(status) text=status.as_str()/>
             </header>
@@ -222,7 +225,7 @@ fn CampaignCard(
             <p class="-mt-2 text-xs text-slate-500" data-testid="leads-mailed">{leads}</p>
             <dl class="grid grid-cols-2 gap-x-4 gap-y-3 text-sm sm:grid-cols-4">
                 <Figure label="Next send" testid="next-send"><MomentView moment=next now/></Figure>
-                <Figure label="Finishes" testid="eta"><MomentView moment=finish now approximate=true/></Figure>
+                <Figure label=finish_label testid="eta"><MomentView moment=finish now approximate/></Figure>
                 <Figure label="Replies" testid="replies">
                     {count(n(stats.replied))}
                     <span class="text-slate-500">{format!(" · {} auto", count(n(stats.auto_replied)))}</span>

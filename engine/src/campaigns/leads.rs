@@ -48,11 +48,10 @@ pub async fn import_csv(
 ) -> Result<LeadImportReport> {
     let mut tx = pool.begin().await?;
     let status = lock(&mut tx, team_id, campaign_id).await?;
-    if matches!(status, CampaignStatus::Completed | CampaignStatus::Cancelled) {
-        return Err(Error::Conflict(format!(
-            "the campaign is {}; leads can no longer be added",
-            status.as_str()
-        )));
+    if status == CampaignStatus::Cancelled {
+        return Err(Error::Conflict(
+            "the campaign is cancelled; leads can no longer be added".into(),
+        ));
     }
     let allow_elsewhere = sqlx::query_scalar!(
         "SELECT leads_in_other_campaigns = 'allow' AS \"allow!\" FROM teams WHERE id = $1",
@@ -155,7 +154,12 @@ pub async fn import_csv(
     )
     .execute(&mut *tx)
     .await?;
-    if matches!(status, CampaignStatus::Running | CampaignStatus::Paused) {
+    // A completed campaign given new leads runs again, for them.
+    if imported > 0 {
+        super::completion::reopen(&mut tx, campaign_id).await?;
+    }
+    if status != CampaignStatus::Draft {
+        // Running, paused, or completed and running again: the new leads' first steps.
         crate::outbox::plan_first_steps(&mut tx, team_id, campaign_id, chrono::Utc::now()).await?;
     }
     crate::events::notify(&mut *tx, team_id).await?;

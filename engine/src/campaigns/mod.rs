@@ -2,6 +2,7 @@
 //! cancel). Every query is scoped by team; another team's ids are "not found".
 
 pub mod activity;
+pub mod completion;
 pub mod counts;
 pub mod leads;
 pub mod lint;
@@ -218,7 +219,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Campaign> {
     let row = sqlx::query!(
         r#"SELECT id, name, status AS "status: CampaignStatus", status_reason, time_zone, send_days,
                   start_hour, end_hour, min_gap_seconds, max_gap_seconds, stop_on_auto_reply,
-                  bounce_pause_threshold, lead_fields, created_at, updated_at, started_at
+                  bounce_pause_threshold, lead_fields, created_at, updated_at, started_at, completed_at
            FROM campaigns WHERE team_id = $1 AND id = $2"#,
         team_id,
         id
@@ -258,6 +259,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<Campaign> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         started_at: row.started_at,
+        completed_at: row.completed_at,
     })
 }
 

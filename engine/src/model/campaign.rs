@@ -160,7 +160,7 @@ pub struct Campaign {
     pub id: Uuid,
     pub name: String,
     pub status: CampaignStatus,
-    /// Why it paused or stopped by itself.
+    /// Why it paused or completed by itself.
     pub status_reason: Option<String>,
     /// The sender accounts, in the order they take turns.
     pub sender_ids: Vec<Uuid>,
@@ -173,6 +173,8 @@ pub struct Campaign {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
+    /// When it completed by itself, nothing being left to send.
+    pub completed_at: Option<DateTime<Utc>>,
 }
 
 /// A campaign as the list shows it.

@@ -1,6 +1,6 @@
-//! The dashboard: a team's running and paused campaigns with their progress today and
-//! overall, when each should finish and send next, and the state of the accounts they send
-//! from.
+//! The dashboard: a team's running and paused campaigns (and those completed in the last
+//! week) with their progress today and overall, when each should finish and send next, and
+//! the state of the accounts they send from.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,8 @@ use crate::senders::SenderAccount;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Dashboard {
-    /// Running campaigns, then paused ones; the most recently started first.
+    /// Running campaigns, then paused ones (the most recently started first), then those
+    /// completed in the last 7 days (the most recent first).
     pub campaigns: Vec<CampaignProgress>,
     /// The team's sender accounts; campaigns refer to theirs by id.
     pub senders: Vec<SenderAccount>,
@@ -22,16 +23,18 @@ pub struct Dashboard {
     pub generated_at: DateTime<Utc>,
 }
 
-/// One running or paused campaign.
+/// One running, paused or recently completed campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct CampaignProgress {
     pub id: Uuid,
     pub name: String,
     pub status: CampaignStatus,
-    /// Why it paused by itself (e.g. its bounce rate).
+    /// Why it paused (e.g. its bounce rate) or completed by itself.
     pub status_reason: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
+    /// When it completed, nothing being left to send.
+    pub completed_at: Option<DateTime<Utc>>,
     /// Leads by status, messages sent, sent in the last 24 hours and the accounts' remaining
     /// allowance, as on the campaign's page.
     pub stats: CampaignStats,

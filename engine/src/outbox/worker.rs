@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -33,6 +33,10 @@ use crate::model::{Lead, LeadStatus};
 use crate::scheduling::{DaySet, Pace, SendingWindow, next_send_time, retry_delay};
 use crate::senders::{self, SendAllowance, TokenError};
 use crate::unsubscribe;
+
+/// How often the worker looks for running campaigns with nothing left to send (busy passes
+/// follow each other every 50 ms; the sweep need not).
+const COMPLETION_SWEEP: Duration = Duration::from_secs(1);
 
 /// How the worker paces itself; the defaults suit production, tests shorten them.
 #[derive(Debug, Clone)]
@@ -181,7 +185,8 @@ impl Worker {
         self.google.oauth.now()
     }
 
-    /// Runs passes until `stop` turns true, then releases this instance's leases so another
+    /// Runs passes until `stop` turns true, completing the campaigns with nothing left to
+    /// send every [`COMPLETION_SWEEP`], then releases this instance's leases so another
     /// instance can take over at once.
     pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(owner = %self.owner, "outbox worker started");
@@ -191,6 +196,7 @@ impl Worker {
             while watcher.changed().await.is_ok() && !*watcher.borrow() {}
             stopping.store(true, Ordering::SeqCst);
         });
+        let mut last_sweep = Instant::now();
         loop {
             let busy = match self.pass().await {
                 Ok(report) => report.sent + report.retried + report.resolved > 0,
@@ -199,6 +205,14 @@ impl Worker {
                     false
                 }
             };
+            if last_sweep.elapsed() >= COMPLETION_SWEEP {
+                last_sweep = Instant::now();
+                if let Err(error) =
+                    crate::campaigns::completion::complete_finished(&self.pool, self.now()).await
+                {
+                    tracing::warn!(%error, "could not complete the finished campaigns");
+                }
+            }
             let pause = if busy { Duration::from_millis(50) } else { self.settings.tick };
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}

@@ -312,7 +312,7 @@ async fn sending_limit_bounce(
     crate::senders::pause_until(&mut *tx, mailbox.team_id, mailbox.sender_id, until, reason)
         .await?;
     let dropped = sqlx::query!(
-        "SELECT id, lead_id, step_number FROM outbox_messages
+        "SELECT id, lead_id, step_number, campaign_id FROM outbox_messages
          WHERE team_id = $1 AND sender_id = $2 AND status IN ('sent', 'ambiguous')
            AND attempt_started_at <= $3
          ORDER BY attempt_started_at DESC, id DESC LIMIT 1 FOR UPDATE",
@@ -323,6 +323,9 @@ async fn sending_limit_bounce(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(dropped) = dropped else { return Ok(None) };
+    // Its campaign may have completed since it went out: locked before the message is
+    // back, and run again after.
+    crate::campaigns::lock(&mut *tx, mailbox.team_id, dropped.campaign_id).await?;
     crate::senders::release_send(&mut *tx, dropped.id).await?;
     sqlx::query!(
         "UPDATE outbox_messages SET status = 'pending', send_at = $2, sent_at = NULL, gmail_message_id = NULL,
@@ -352,6 +355,7 @@ async fn sending_limit_bounce(
     )
     .execute(&mut *tx)
     .await?;
+    crate::campaigns::completion::reopen(&mut *tx, dropped.campaign_id).await?;
     let mut event = NewEvent::new(
         LeadEventKind::NotDelivered,
         received.at,

@@ -12,7 +12,11 @@
 //!   with that address, since the entry covered them all;
 //! - a message of the lead (for a suppression: of any lead with the address) changed since,
 //!   e.g. one in flight at that moment was sent, or the worker skipped a suppressed address;
-//! - the campaign was completed or cancelled.
+//! - the campaign was cancelled.
+//!
+//! A campaign that completed because the change left it nothing to send runs again when the
+//! undo gives its messages back (the undo locks the campaign row, so the completion sweep
+//! cannot act halfway through it).
 //!
 //! A suppression of an address that was already on the list is not undoable (removing the
 //! entry would lift a suppression someone else made, and keeping it would make the undo a
@@ -125,9 +129,9 @@ pub async fn patch(
 pub async fn undo(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<LeadDetail> {
     let mut tx = pool.begin().await?;
     let lead = sqlx::query!(
-        r#"SELECT l.email, l.status AS "status: LeadStatus", c.status AS campaign_status
+        r#"SELECT l.email, l.status AS "status: LeadStatus", l.campaign_id, c.status AS campaign_status
            FROM leads l JOIN campaigns c ON c.id = l.campaign_id
-           WHERE l.team_id = $1 AND l.id = $2 FOR UPDATE OF l"#,
+           WHERE l.team_id = $1 AND l.id = $2 FOR UPDATE OF l, c"#,
         team_id,
         lead_id
     )
@@ -157,11 +161,10 @@ pub async fn undo(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<LeadDet
             lead.status.as_str().replace('_', " ")
         )));
     }
-    if matches!(lead.campaign_status.as_str(), "completed" | "cancelled") {
-        return Err(Error::Conflict(format!(
-            "the campaign is {}; the change can no longer be undone",
-            lead.campaign_status
-        )));
+    if lead.campaign_status == "cancelled" {
+        return Err(Error::Conflict(
+            "the campaign is cancelled; the change can no longer be undone".into(),
+        ));
     }
     // The leads the change touched: a suppression covers every lead with the address.
     let scope: Vec<Uuid> = if set_to == LeadStatus::Suppressed {
@@ -210,7 +213,7 @@ pub async fn undo(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<LeadDet
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!(
+    let restored = sqlx::query!(
         "UPDATE outbox_messages o SET status = r.status, last_error = r.error, updated_at = now()
          FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r (id, status, error)
          WHERE o.id = r.id AND o.lead_id = $1 AND o.status = 'cancelled'",
@@ -220,7 +223,12 @@ pub async fn undo(pool: &PgPool, team_id: Uuid, lead_id: Uuid) -> Result<LeadDet
         &change.cancelled_errors as &[Option<String>]
     )
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if restored > 0 {
+        // The change may have left the campaign nothing to send, and it completed.
+        crate::campaigns::completion::reopen(&mut tx, lead.campaign_id).await?;
+    }
     if let Some(entry) = change.suppression_id {
         sqlx::query!("DELETE FROM suppressions WHERE team_id = $1 AND id = $2", team_id, entry)
             .execute(&mut *tx)

@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod campaign_pages;
 mod campaigns;
+mod completion;
 mod crash;
 mod dashboard;
 mod outbox;

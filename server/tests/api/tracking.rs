@@ -181,7 +181,7 @@ async fn the_sending_limit_bounce_pauses_the_account_and_requeues_the_message() 
 }
 
 /// Gmail's "You have reached a limit for sending mail" bounce, which names no message.
-fn limit_bounce(t: &Tracked) {
+pub(crate) fn limit_bounce(t: &Tracked) {
     let raw = format!(
         "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: {ADA}\r\n\
          Subject: Delivery Status Notification (Failure)\r\nMessage-ID: <limit1.GMR@mx.google.com>\r\n\

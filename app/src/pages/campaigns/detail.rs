@@ -11,8 +11,8 @@ use super::charts::ChartsTab;
 use super::guide::{ReviewTab, SetupGuide};
 use super::leads::LeadsTab;
 use super::schedule::ScheduleTab;
-use super::status_tone;
 use super::steps::StepsTab;
+use super::{StatusReason, status_tone};
 use crate::components::forms::{FormError, action_error, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel};
 use crate::error::AppError;
@@ -137,7 +137,7 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
                     <span class="break-words">{name}</span>
                     <span data-testid="campaign-status"><Badge tone=status_tone(status) text=status.as_str()/></span>
                 </h1>
-                {status_reason.map(|r| view! { <p class="mt-1 text-sm text-amber-800">{r}</p> })}
+                <StatusReason status reason=status_reason/>
             </div>
             <div class="flex flex-wrap gap-2">
                 {allowed.iter().map(|(value, label)| {

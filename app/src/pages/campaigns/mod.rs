@@ -60,6 +60,18 @@ pub(crate) fn status_tone(status: CampaignStatus) -> Tone {
     }
 }
 
+/// Why the campaign paused or completed by itself: a warning for a pause, news for the end.
+#[component]
+pub(crate) fn StatusReason(status: CampaignStatus, reason: Option<String>) -> impl IntoView {
+    let color = match status {
+        CampaignStatus::Completed => "text-slate-600",
+        _ => "text-amber-800",
+    };
+    reason.map(|reason| {
+        view! { <p class=format!("mt-1 text-sm {color}") data-testid="status-reason">{reason}</p> }
+    })
+}
+
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let create = ServerAction::<CreateCampaign>::new();
