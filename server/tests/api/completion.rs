@@ -36,6 +36,15 @@ impl Tracked {
     }
 }
 
+/// A one-step campaign whose only lead, Kim, was sent her email.
+async fn one_step_sent_to_kim() -> Tracked {
+    let t =
+        tracked_campaign(CampaignSpec { follow_up_delay: None, ..CampaignSpec::two_steps(&[KIM]) })
+            .await;
+    assert_eq!(t.send_due().await.sent, 1);
+    t
+}
+
 #[tokio::test]
 async fn a_campaign_completes_once_nothing_is_left_to_send_and_stays_on_the_dashboard() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[JANE, KIM])).await;
@@ -93,10 +102,7 @@ async fn a_campaign_completes_once_nothing_is_left_to_send_and_stays_on_the_dash
 
 #[tokio::test]
 async fn new_leads_in_a_completed_campaign_make_it_run_again_for_them() {
-    let t =
-        tracked_campaign(CampaignSpec { follow_up_delay: None, ..CampaignSpec::two_steps(&[KIM]) })
-            .await;
-    assert_eq!(t.send_due().await.sent, 1);
+    let t = one_step_sent_to_kim().await;
     assert_eq!(t.sweep().await, [t.campaign_id()]);
 
     // A file with only an address it already has changes nothing.
@@ -155,10 +161,7 @@ async fn undoing_the_change_that_finished_a_campaign_makes_it_run_again() {
 
 #[tokio::test]
 async fn a_message_gmail_did_not_deliver_makes_its_completed_campaign_run_again() {
-    let t =
-        tracked_campaign(CampaignSpec { follow_up_delay: None, ..CampaignSpec::two_steps(&[KIM]) })
-            .await;
-    assert_eq!(t.send_due().await.sent, 1);
+    let t = one_step_sent_to_kim().await;
     assert_eq!(t.sweep().await, [t.campaign_id()]);
     // "You have reached a limit for sending mail": Kim's message was dropped after all.
     limit_bounce(&t);
@@ -172,10 +175,7 @@ async fn a_message_gmail_did_not_deliver_makes_its_completed_campaign_run_again(
 
 #[tokio::test]
 async fn the_sweep_skips_a_campaign_that_another_transaction_holds() {
-    let t =
-        tracked_campaign(CampaignSpec { follow_up_delay: None, ..CampaignSpec::two_steps(&[KIM]) })
-            .await;
-    assert_eq!(t.send_due().await.sent, 1);
+    let t = one_step_sent_to_kim().await;
     // As an import does: the campaign row locked until commit.
     let mut held = t.app.db.pool.begin().await.unwrap();
     sqlx::query("SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE")
