@@ -11,7 +11,8 @@
 //! The simulator's record is the judge: every lead got step 1 exactly once, the follow-up
 //! exactly once unless it replied (then never), no account went over its cap on any day,
 //! every message the database calls sent was delivered once, every other one has a reason,
-//! and no token the simulator issued appears in any line the binary logged.
+//! the campaign completed by itself, and no token the simulator issued appears in any line
+//! the binary logged.
 
 use std::collections::{HashMap, HashSet};
 use std::process::Child;
@@ -553,6 +554,11 @@ async fn soak_a_long_campaign_while_everything_fails() {
     assert!(figures.revoked && figures.reconnected, "{figures:?}");
     let (step_two, rewritten) = soak.assert_every_message_explained().await;
     soak.assert_caps_held();
+    let status: String = sqlx::query_scalar("SELECT status FROM campaigns")
+        .fetch_one(&soak.app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "completed", "with nothing left to send, the campaign completed by itself");
     let bounced = soak.accepted_then_bounced();
     assert!(bounced > 0, "Gmail's limit was reached and sends over it bounced");
     assert!(rewritten > 0, "Gmail rewrote Message-IDs");
