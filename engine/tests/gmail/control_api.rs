@@ -125,11 +125,11 @@ async fn the_router_works_nested_under_a_prefix() {
 
 #[tokio::test]
 async fn state_survives_a_restart_through_the_snapshot() {
-    let path = std::env::temp_dir().join(format!(
-        "outreach-sandbox-{}-{}.json",
-        std::process::id(),
-        start_time().timestamp()
-    ));
+    // Inside the target directory: the simulators save once more when the runtime shuts
+    // down, after the test, so the file cannot be removed at its end; the next run starts
+    // afresh.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sandbox-snapshot-test.json");
+    let _ = std::fs::remove_file(&path);
     let config = || SimConfig {
         clock: Arc::new(ManualClock::new(start_time())),
         snapshot_path: Some(path.clone()),
@@ -155,5 +155,4 @@ async fn state_survives_a_restart_through_the_snapshot() {
     // The refresh token is still valid after the restart.
     let refreshed = second.grant_tokens(ADA, &[]).unwrap();
     assert_ne!(refreshed.access_token, secrecy::ExposeSecret::expose_secret(&token));
-    std::fs::remove_file(&path).ok();
 }

@@ -13,7 +13,8 @@ pub struct Binary {
 
 impl Binary {
     /// `google_env` points at the simulator; `database_url` is the app's database. Logs go to
-    /// a new directory under the system's temporary directory (`kind` names it).
+    /// a new directory under the system's temporary directory (`kind` names it), kept only if
+    /// the test fails.
     pub fn new(kind: &str, google_env: &[(&'static str, String)], database_url: &str) -> Self {
         let logs = std::env::temp_dir().join(format!("outreach-{kind}-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&logs).unwrap();
@@ -71,6 +72,16 @@ impl Binary {
             }
         }
         lines
+    }
+}
+
+impl Drop for Binary {
+    /// The logs (and the binary's data directory in them) go when the test passed; a failed
+    /// test keeps them (its messages print their path).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.logs);
+        }
     }
 }
 

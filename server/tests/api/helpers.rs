@@ -2,6 +2,7 @@
 //! database, with a cookie-keeping HTTP client and one method per thing a user does.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use app::state::AppState;
 use engine::config::Config;
@@ -35,7 +36,7 @@ pub async fn spawn_app_with(extra: &[(&str, String)]) -> TestApp {
 
 /// The app on a database of the caller's (e.g. on a PostgreSQL cluster the test restarts).
 pub async fn spawn_app_on(db: TestDb, extra: &[(&str, String)]) -> TestApp {
-    let data_dir = std::env::temp_dir().join(format!("outreach-test-{}", uuid::Uuid::new_v4()));
+    let data_dir = new_data_dir();
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0".to_string()),
         ("DATABASE_URL", db.url.clone()),
@@ -50,6 +51,23 @@ pub async fn spawn_app_on(db: TestDb, extra: &[(&str, String)]) -> TestApp {
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp { address, client: new_client(), db, state }
+}
+
+/// A data directory for one app, inside the target directory (cargo's temporary directory for
+/// integration tests), named by its creation time. It cannot go when its test ends — the app's
+/// sandbox saves itself once more as the test's runtime shuts down — so those older than two
+/// hours, which belong to finished runs, are removed here.
+fn new_data_dir() -> PathBuf {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR")).join("app-data");
+    let now = chrono::Utc::now().timestamp();
+    for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let created = name.to_str().and_then(|n| n.split('-').next()?.parse::<i64>().ok());
+        if created.is_some_and(|t| t < now - 2 * 3600) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    parent.join(format!("{now}-{}", uuid::Uuid::new_v4()))
 }
 
 pub fn new_client() -> reqwest::Client {

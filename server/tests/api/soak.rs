@@ -15,6 +15,7 @@
 //! the binary logged.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -106,6 +107,8 @@ struct Soak {
     google: Simulator,
     binary: Binary,
     cluster: EmbeddedPostgres,
+    /// The cluster's data directory, removed after a passed soak.
+    cluster_dir: PathBuf,
     instance: Option<Child>,
     launches: usize,
     /// Every access and refresh token the simulator had issued when last looked at.
@@ -117,7 +120,8 @@ struct Soak {
 }
 
 impl Drop for Soak {
-    /// A failed soak leaves no binary and no PostgreSQL running.
+    /// No binary and no PostgreSQL are left running; the cluster's files are left only by a
+    /// failed soak.
     fn drop(&mut self) {
         if let Some(instance) = &mut self.instance {
             kill(instance);
@@ -126,12 +130,15 @@ impl Drop for Soak {
         let _ = tokio::task::block_in_place(|| {
             tokio::runtime::Handle::current().block_on(cluster.stop())
         });
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.cluster_dir);
+        }
     }
 }
 
 /// The app's database on a PostgreSQL cluster of the test's own, which it may restart (the
 /// shared test server must never be).
-async fn own_database() -> (EmbeddedPostgres, TestDb) {
+async fn own_database() -> (EmbeddedPostgres, PathBuf, TestDb) {
     let dir = std::env::temp_dir().join(format!("outreach-soak-pg-{}", Uuid::new_v4()));
     let cluster = EmbeddedPostgres::start(&dir).await.expect("start the soak's PostgreSQL");
     cluster.ensure_database("soak").await.unwrap();
@@ -142,7 +149,7 @@ async fn own_database() -> (EmbeddedPostgres, TestDb) {
         .await
         .expect("connect to the soak database");
     engine::db::migrate(&pool).await.expect("migrate the soak database");
-    (cluster, TestDb { pool, url, name: "soak".into() })
+    (cluster, dir, TestDb { pool, url, name: "soak".into() })
 }
 
 async fn stage() -> Soak {
@@ -163,7 +170,7 @@ async fn stage() -> Soak {
     }
     let mut google_env = google_env(&base, CLIENT_ID, CLIENT_SECRET);
     google_env.push(("OUTREACH_SECRET_KEY", engine::crypto::SecretKey::generate().to_hex()));
-    let (cluster, db) = own_database().await;
+    let (cluster, cluster_dir, db) = own_database().await;
     // This in-process app sets things up and reconnects the revoked account; binaries send.
     let mut app_env = google_env.clone();
     app_env.push(("OUTREACH_OUTBOX_WORKER", "off".into()));
@@ -195,6 +202,7 @@ async fn stage() -> Soak {
         google,
         binary,
         cluster,
+        cluster_dir,
         instance: None,
         launches: 0,
         tokens: HashSet::new(),
