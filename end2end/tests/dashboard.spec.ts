@@ -60,7 +60,9 @@ test('the dashboard shows a campaign progressing live, without reloading', async
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await page.screenshot({ path: test.info().outputPath('dashboard.png'), fullPage: true });
 
-  // The card links to the campaign.
+  // The card links to the campaign, which says when it finished.
   await card.getByRole('link', { name: `Live progress ${run}` }).click();
   await expect(page).toHaveURL(new RegExp(`/campaigns/${campaign.id}$`));
+  await expect(page.getByTestId('campaign-status')).toHaveText('completed');
+  await expect(page.getByTestId('completed-at')).toHaveText(/^Finished \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
 });

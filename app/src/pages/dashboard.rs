@@ -42,7 +42,7 @@ pub fn DashboardPage() -> impl IntoView {
     let dashboard = Resource::new(move || changes.get(), |_| load_dashboard());
     view! {
         <Title text="Dashboard"/>
-        <PageHeader title="Dashboard" subtitle="Your running campaigns, live.">
+        <PageHeader title="Dashboard" subtitle="Your running campaigns, live; finished ones stay here for a week.">
             <LiveIndicator live/>
         </PageHeader>
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>

@@ -16,7 +16,7 @@ use super::{StatusReason, status_tone};
 use crate::components::forms::{FormError, action_error, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel};
 use crate::error::AppError;
-use crate::format::count;
+use crate::format::{count, datetime};
 
 #[server]
 pub async fn load_campaign(id: Uuid) -> Result<Campaign, AppError> {
@@ -119,7 +119,7 @@ pub fn CampaignPage() -> impl IntoView {
 
 #[component]
 fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>) -> impl IntoView {
-    let Campaign { id, name, status, status_reason, stats, .. } = campaign;
+    let Campaign { id, name, status, status_reason, stats, completed_at, .. } = campaign;
     let allowed: &[(&str, &str)] = match status {
         CampaignStatus::Draft => &[("start", "Start"), ("cancel", "Cancel")],
         CampaignStatus::Running => &[("pause", "Pause"), ("cancel", "Cancel")],
@@ -138,6 +138,9 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
                     <span data-testid="campaign-status"><Badge tone=status_tone(status) text=status.as_str()/></span>
                 </h1>
                 <StatusReason status reason=status_reason/>
+                {completed_at.map(|at| view! {
+                    <p class="text-sm text-slate-500" data-testid="completed-at">"Finished " {datetime(at)}</p>
+                })}
             </div>
             <div class="flex flex-wrap gap-2">
                 {allowed.iter().map(|(value, label)| {
