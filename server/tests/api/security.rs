@@ -37,6 +37,7 @@ use uuid::Uuid;
 use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app_with};
 use crate::outbox::worker;
 use crate::sender_helpers::ADA;
+use crate::tracking_helpers::one_click;
 
 const CAMPAIGN_NAME: &str = "Acme secret plan";
 const SCRIPT_NAME: &str = "<script>alert(\"xss-first-name\")</script>";
@@ -934,23 +935,17 @@ async fn an_unsubscribe_token_works_only_for_its_own_lead_and_team() {
     let (base, token) = url.rsplit_once('/').unwrap();
     let (_, signature) = token.split_once('.').unwrap();
     let client = reqwest::Client::new();
-    let one_click = |url: String| {
-        client
-            .post(url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("List-Unsubscribe=One-Click")
-            .send()
-    };
+    let unsubscribe = |url: String| one_click(&client, &url).send();
 
     // The victim's signature moved to another lead of the same team.
     let moved = format!("{base}/{}.{signature}", spoofed.simple());
-    assert_eq!(one_click(moved).await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(unsubscribe(moved).await.unwrap().status(), StatusCode::NOT_FOUND);
     // Signed for another address (a lead of team B with the same id cannot exist; an
     // address change would invalidate it): the signature covers the address too.
     let other_key = engine::crypto::SecretKey::generate();
     let foreign = engine::unsubscribe::token(&other_key, w.lead, VICTIM);
     assert_eq!(
-        one_click(format!("{base}/{foreign}")).await.unwrap().status(),
+        unsubscribe(format!("{base}/{foreign}")).await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
     let suppressed: i64 = sqlx::query_scalar("SELECT count(*) FROM suppressions WHERE email <> $1")
@@ -981,7 +976,7 @@ async fn an_unsubscribe_token_works_only_for_its_own_lead_and_team() {
         .await
         .unwrap();
     assert_eq!(imported.status(), StatusCode::OK);
-    assert_eq!(one_click(url.clone()).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(unsubscribe(url.clone()).await.unwrap().status(), StatusCode::OK);
     let statuses: Vec<(String, String)> = sqlx::query_as(
         "SELECT t.name, l.status FROM leads l JOIN teams t ON t.id = l.team_id
          WHERE l.email = $1 ORDER BY t.name",

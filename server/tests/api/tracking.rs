@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::sender_helpers::{ADA, send_only_scopes};
-use crate::tracking_helpers::{CampaignSpec, Tracked, tracked_campaign};
+use crate::tracking_helpers::{CampaignSpec, Tracked, one_click, tracked_campaign};
 
 const JANE: &str = "jane+reply@acme.example";
 const BOB: &str = "bob@acme.example";
@@ -373,12 +373,9 @@ async fn unsubscribe_get_only_asks_and_one_click_post_suppresses_at_once() {
     assert_eq!(suppression_reason(&t, BOB).await, None);
 
     let post = || {
-        scanner
-            .post(&url)
-            .header("content-type", "application/x-www-form-urlencoded")
+        one_click(&scanner, &url)
             // Mail providers post from elsewhere: no cookie, no CSRF token, cross-site.
             .header("sec-fetch-site", "cross-site")
-            .body("List-Unsubscribe=One-Click")
             .send()
     };
     let done = post().await.unwrap();
@@ -418,13 +415,7 @@ async fn an_opt_out_stops_the_address_in_every_campaign_of_the_team_and_no_other
         assert_eq!((status, report["imported"].clone()), (StatusCode::OK, json!(1)), "{report}");
     }
 
-    let done = reqwest::Client::new()
-        .post(unsubscribe_url(&t, BOB))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .await
-        .unwrap();
+    let done = one_click(&reqwest::Client::new(), &unsubscribe_url(&t, BOB)).send().await.unwrap();
     assert_eq!(done.status(), StatusCode::OK);
     let statuses: Vec<(String, String)> = sqlx::query_as(
         "SELECT c.name, l.status FROM leads l JOIN campaigns c ON c.id = l.campaign_id

@@ -207,3 +207,11 @@ impl Tracked {
             .collect()
     }
 }
+
+/// The one-click unsubscribe POST (RFC 8058) a mail provider sends to a `List-Unsubscribe` URL.
+pub fn one_click(client: &reqwest::Client, url: &str) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+}
