@@ -133,6 +133,7 @@ fn OutboxTable(page: Page<OutboxMessage>, campaign: String, status: String) -> i
                                 <td class="px-4 py-3 text-xs text-slate-500">
                                     {m.last_error.clone().map(|e| view! { <p class="text-rose-700">{e}</p> })}
                                     {m.message_id.clone().map(|id| view! { <p>"Message-ID " {id}</p> })}
+                                    {m.delivered_message_id.clone().map(|id| view! { <p data-testid="delivered-message-id">"Gmail replaced it: delivered as " {id}</p> })}
                                     {m.gmail_thread_id.clone().map(|id| view! { <p>"Gmail thread " {id}</p> })}
                                 </td>
                             </tr>

@@ -141,7 +141,10 @@ fn estimated_size(message: &OutgoingMessage) -> usize {
 
 /// Checks a Message-ID (with or without its angle brackets) and returns it without them,
 /// as `mail-builder` adds them.
-fn bare_message_id<'a>(header: &'static str, id: &'a str) -> Result<&'a str, MessageError> {
+pub(crate) fn bare_message_id<'a>(
+    header: &'static str,
+    id: &'a str,
+) -> Result<&'a str, MessageError> {
     let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
     let valid =
         bare.split_once('@').is_some_and(|(left, right)| !left.is_empty() && !right.is_empty())

@@ -355,6 +355,9 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// Our Message-ID, fixed before the first attempt.
     pub message_id: Option<String>,
+    /// The Message-ID Gmail delivered it with, when Gmail replaced ours (read back after the
+    /// send on accounts that allow tracking); follow-ups answer this one.
+    pub delivered_message_id: Option<String>,
     pub subject: Option<String>,
     pub gmail_message_id: Option<String>,
     pub gmail_thread_id: Option<String>,

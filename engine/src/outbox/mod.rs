@@ -7,6 +7,7 @@
 //! delay in sending days. A lead's first step goes to whichever of the campaign's accounts
 //! claims it first (so the accounts take turns); later steps stay with that account.
 
+mod delivered_id;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
@@ -117,7 +118,7 @@ pub async fn list(
         OutboxMessage,
         r#"SELECT m.id, m.campaign_id, m.lead_id, l.email AS lead_email, m.step_number AS step,
                   m.sender_id, m.status AS "status: OutboxStatus", m.send_at, m.attempts, m.last_error,
-                  m.message_id, m.subject, m.gmail_message_id, m.gmail_thread_id, m.sent_at
+                  m.message_id, m.delivered_message_id, m.subject, m.gmail_message_id, m.gmail_thread_id, m.sent_at
            FROM outbox_messages m JOIN leads l ON l.id = m.lead_id
            WHERE m.team_id = $1 AND ($2::uuid IS NULL OR m.campaign_id = $2)
              AND ($3::text IS NULL OR m.status = $3) AND ($4::uuid IS NULL OR m.lead_id = $4)
@@ -140,7 +141,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, id: Uuid) -> Result<OutboxMessage
         OutboxMessage,
         r#"SELECT m.id, m.campaign_id, m.lead_id, l.email AS lead_email, m.step_number AS step,
                   m.sender_id, m.status AS "status: OutboxStatus", m.send_at, m.attempts, m.last_error,
-                  m.message_id, m.subject, m.gmail_message_id, m.gmail_thread_id, m.sent_at
+                  m.message_id, m.delivered_message_id, m.subject, m.gmail_message_id, m.gmail_thread_id, m.sent_at
            FROM outbox_messages m JOIN leads l ON l.id = m.lead_id
            WHERE m.team_id = $1 AND m.id = $2"#,
         team_id,

@@ -279,7 +279,7 @@ impl Worker {
             let sent = matches!(outcome, Outcome::Sent { .. });
             let keep_going = self.record(team_id, sender_id, &claim, outcome, &mut report).await?;
             if sent {
-                self.label_sent(&client, team_id, sender_id, claim.id).await;
+                self.after_sent(&client, team_id, sender_id, claim.id).await;
             }
             if !keep_going {
                 break;
@@ -545,8 +545,9 @@ impl Worker {
         let from = EmailAddress::parse(&sender.email).map_err(Error::internal)?;
         let to = EmailAddress::parse(&lead.email).map_err(Error::internal)?;
         let (in_reply_to, references) = if step > 1 {
+            // The ids the recipient got: Gmail's when it replaced ours.
             let earlier = sqlx::query_scalar!(
-                r#"SELECT message_id AS "message_id!" FROM outbox_messages
+                r#"SELECT COALESCE(delivered_message_id, message_id) AS "message_id!" FROM outbox_messages
                    WHERE lead_id = $1 AND step_number < $2 AND status = 'sent' AND message_id IS NOT NULL
                    ORDER BY step_number"#,
                 lead.id,
@@ -813,15 +814,29 @@ impl Worker {
         Ok(keep_going)
     }
 
-    /// Labels a message just sent (`Outreach/Sent` or `Outreach/Follow-up`) when the account
-    /// allows tracking. After the send is recorded, and never fatal: a label is a convenience.
-    async fn label_sent(&self, client: &GmailClient, team_id: Uuid, sender_id: Uuid, id: Uuid) {
+    /// After a message is recorded sent: labels it (`Outreach/Sent` or `Outreach/Follow-up`)
+    /// and reads back the Message-ID Gmail delivered it with, when the account allows reading
+    /// (tracking). Never fatal: a label is a convenience, and without the read-back id a
+    /// follow-up answers our own.
+    async fn after_sent(&self, client: &GmailClient, team_id: Uuid, sender_id: Uuid, id: Uuid) {
         let Ok(token) = self.token(team_id, sender_id, None).await else { return };
+        let pool = &self.pool;
+        match crate::tracking::sync::tracking_enabled(pool, team_id, sender_id).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => {
+                tracing::warn!(%sender_id, %error, "could not look up the account's scopes");
+                return;
+            }
+        }
         let labelled =
-            crate::tracking::labels::label_sent(&self.pool, client, &token, team_id, sender_id, id)
-                .await;
+            crate::tracking::labels::label_sent(pool, client, &token, team_id, sender_id, id).await;
         if let Err(error) = labelled {
             tracing::warn!(%sender_id, %error, "could not label a sent message");
+        }
+        if let Err(error) = super::delivered_id::read_back(pool, client, &token, team_id, id).await
+        {
+            tracing::warn!(%sender_id, %error, "could not read back a sent message's Message-ID");
         }
     }
 
@@ -864,6 +879,7 @@ impl Worker {
                     started,
                 )
                 .await;
+            let was_sent = matches!(found, Ok(Some(_)));
             let mut tx = self.pool.begin().await?;
             match found {
                 Ok(Some((gmail_id, thread_id))) => {
@@ -907,6 +923,9 @@ impl Worker {
             }
             crate::events::notify(&mut *tx, team_id).await?;
             tx.commit().await?;
+            if was_sent {
+                self.after_sent(client, team_id, sender_id, message.id).await;
+            }
         }
         Ok(true)
     }

@@ -224,7 +224,8 @@ async fn by_message_ids(
         Match,
         "SELECT m.id AS outbox_id, m.lead_id, m.campaign_id, l.email FROM outbox_messages m
          JOIN leads l ON l.id = m.lead_id
-         WHERE m.team_id = $1 AND m.sender_id = $2 AND m.message_id = ANY($3)
+         WHERE m.team_id = $1 AND m.sender_id = $2
+           AND (m.message_id = ANY($3) OR m.delivered_message_id = ANY($3))
          ORDER BY m.step_number DESC LIMIT 1",
         mailbox.team_id,
         mailbox.sender_id,
@@ -329,7 +330,8 @@ async fn sending_limit_bounce(
     crate::senders::release_send(&mut *tx, dropped.id).await?;
     sqlx::query!(
         "UPDATE outbox_messages SET status = 'pending', send_at = $2, sent_at = NULL, gmail_message_id = NULL,
-                gmail_thread_id = NULL, message_id = NULL, raw = NULL, updated_at = now(),
+                gmail_thread_id = NULL, message_id = NULL, delivered_message_id = NULL, raw = NULL,
+                updated_at = now(),
                 last_error = 'Gmail did not deliver it (the account had reached its sending limit): sending again'
          WHERE team_id = $3 AND id = $1",
         dropped.id,

@@ -116,8 +116,8 @@ pub async fn apply(
     Ok(())
 }
 
-/// Labels a message the worker just sent (`Outreach/Sent` or `Outreach/Follow-up`), if the
-/// account allows tracking.
+/// Labels a message the worker just sent (`Outreach/Sent` or `Outreach/Follow-up`). Needs
+/// the modify scope: the caller checks that the account allows tracking.
 pub async fn label_sent(
     pool: &PgPool,
     client: &GmailClient,
@@ -126,9 +126,6 @@ pub async fn label_sent(
     sender_id: Uuid,
     outbox_id: Uuid,
 ) -> Result<()> {
-    if !super::sync::tracking_enabled(pool, team_id, sender_id).await? {
-        return Ok(());
-    }
     let sent = sqlx::query!(
         "SELECT step_number, gmail_message_id FROM outbox_messages
          WHERE team_id = $1 AND id = $2 AND status = 'sent'",

@@ -200,6 +200,45 @@ async fn a_two_step_campaign_goes_out_once_per_lead_in_thread_over_both_accounts
 }
 
 #[tokio::test]
+async fn follow_ups_answer_the_message_id_gmail_delivered() {
+    let Setup { app, token, campaign } = running_campaign(&[ADA], 2).await;
+    let sandbox = app.state.google.sandbox.clone().unwrap();
+    sandbox
+        .set_faults(Some(ADA), Faults { rewrite_message_id: true, ..Faults::default() })
+        .unwrap();
+    let report = drive(&app, &worker(&app)).await;
+    assert_eq!(report.sent, 4, "{report:?}");
+    assert_each_received_once(&app, 2);
+
+    let (_, outbox) = app
+        .api_json(
+            Method::GET,
+            &format!("/api/v1/outbox?campaign_id={campaign}&status=sent&per_page=100"),
+            &token,
+            None,
+        )
+        .await;
+    let items = outbox["items"].as_array().unwrap();
+    for n in 0..2 {
+        let lead = format!("lead{n}@prospects.example");
+        let deliveries = sandbox.deliveries(Some(&lead));
+        let first = deliveries.iter().find(|d| !d.subject.starts_with("Re:")).unwrap();
+        let follow_up = deliveries.iter().find(|d| d.subject.starts_with("Re:")).unwrap();
+        let delivered = first.message_id.clone().unwrap();
+        let parsed = mail_parser::MessageParser::default().parse(&follow_up.raw).unwrap();
+        assert_eq!(parsed.in_reply_to().as_text(), Some(delivered.as_str()), "{lead}");
+        assert_eq!(parsed.references().as_text(), Some(delivered.as_str()), "{lead}");
+
+        let ours = |step: i64| {
+            items.iter().find(|m| m["lead_email"] == lead.as_str() && m["step"] == step).unwrap()
+        };
+        assert_eq!(ours(1)["delivered_message_id"], format!("<{delivered}>"), "{lead}");
+        assert_ne!(ours(1)["message_id"], ours(1)["delivered_message_id"], "Gmail replaced it");
+        assert!(ours(2)["delivered_message_id"].is_null(), "nothing answers the last step");
+    }
+}
+
+#[tokio::test]
 async fn the_daily_cap_holds_and_the_rest_waits() {
     let Setup { app, .. } = running_campaign(&[ADA], 5).await;
     sqlx::query("UPDATE sender_accounts SET daily_cap = 3").execute(&app.db.pool).await.unwrap();

@@ -248,6 +248,29 @@ async fn a_forgotten_history_id_is_followed_by_a_bounded_full_resync() {
 }
 
 #[tokio::test]
+async fn an_answer_citing_the_message_id_gmail_delivered_is_matched() {
+    let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
+    let sandbox = t.app.sandbox();
+    sandbox
+        .set_faults(Some(ADA), Faults { rewrite_message_id: true, ..Faults::default() })
+        .unwrap();
+    assert_eq!(t.send_due().await.sent, 1);
+    // Bob's assistant answers from her own address, in a new thread, citing the id Bob got
+    // (Gmail's, not ours): only that id ties it to Bob.
+    let delivered = sandbox.deliveries(Some(BOB))[0].message_id.clone();
+    let answer = Inbound::Simple {
+        from: "assistant@acme.example".into(),
+        subject: "Bob asked me to answer".into(),
+        body: "Bob is interested; can we talk on Monday?".into(),
+        in_reply_to: delivered,
+    };
+    sandbox.inject(ADA, answer).unwrap();
+    assert_eq!(t.sync().await.inbound, 1);
+    assert_eq!(t.lead(BOB).await["status"], "replied");
+    assert_eq!(t.steps_of(BOB).await, vec![step(1, "sent"), step(2, "cancelled")]);
+}
+
+#[tokio::test]
 async fn a_reply_arriving_while_the_follow_up_is_due_stops_it_at_the_last_moment() {
     let t = tracked_campaign(CampaignSpec::two_steps(&[BOB])).await;
     t.send_due().await;
