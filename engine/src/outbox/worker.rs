@@ -819,7 +819,6 @@ impl Worker {
     /// (tracking). Never fatal: a label is a convenience, and without the read-back id a
     /// follow-up answers our own.
     async fn after_sent(&self, client: &GmailClient, team_id: Uuid, sender_id: Uuid, id: Uuid) {
-        let Ok(token) = self.token(team_id, sender_id, None).await else { return };
         let pool = &self.pool;
         match crate::tracking::sync::tracking_enabled(pool, team_id, sender_id).await {
             Ok(true) => {}
@@ -829,6 +828,7 @@ impl Worker {
                 return;
             }
         }
+        let Ok(token) = self.token(team_id, sender_id, None).await else { return };
         let labelled =
             crate::tracking::labels::label_sent(pool, client, &token, team_id, sender_id, id).await;
         if let Err(error) = labelled {
