@@ -106,6 +106,12 @@ pub(crate) async fn fast_forward(app: &TestApp) {
         .unwrap();
 }
 
+/// The campaign's sent messages as the outbox API lists them.
+async fn sent_messages(app: &TestApp, token: &str, campaign: &str) -> Value {
+    let path = format!("/api/v1/outbox?campaign_id={campaign}&status=sent&per_page=100");
+    app.api_json(Method::GET, &path, token, None).await.1
+}
+
 async fn statuses(app: &TestApp) -> HashMap<String, i64> {
     sqlx::query_as::<_, (String, i64)>(
         "SELECT status, count(*) FROM outbox_messages GROUP BY status",
@@ -144,14 +150,7 @@ async fn a_two_step_campaign_goes_out_once_per_lead_in_thread_over_both_accounts
     assert_eq!(report.sent, 12, "{report:?}");
     assert_each_received_once(&app, 6);
 
-    let (_, outbox) = app
-        .api_json(
-            Method::GET,
-            &format!("/api/v1/outbox?campaign_id={campaign}&status=sent&per_page=100"),
-            &token,
-            None,
-        )
-        .await;
+    let outbox = sent_messages(&app, &token, &campaign).await;
     assert_eq!(outbox["total"], 12);
     let items = outbox["items"].as_array().unwrap();
     let mut by_lead: HashMap<String, Vec<&Value>> = HashMap::new();
@@ -210,14 +209,7 @@ async fn follow_ups_answer_the_message_id_gmail_delivered() {
     assert_eq!(report.sent, 4, "{report:?}");
     assert_each_received_once(&app, 2);
 
-    let (_, outbox) = app
-        .api_json(
-            Method::GET,
-            &format!("/api/v1/outbox?campaign_id={campaign}&status=sent&per_page=100"),
-            &token,
-            None,
-        )
-        .await;
+    let outbox = sent_messages(&app, &token, &campaign).await;
     let items = outbox["items"].as_array().unwrap();
     for n in 0..2 {
         let lead = format!("lead{n}@prospects.example");
