@@ -227,6 +227,15 @@ async fn follow_ups_answer_the_message_id_gmail_delivered() {
         assert_eq!(ours(1)["delivered_message_id"], format!("<{delivered}>"), "{lead}");
         assert_ne!(ours(1)["message_id"], ours(1)["delivered_message_id"], "Gmail replaced it");
         assert!(ours(2)["delivered_message_id"].is_null(), "nothing answers the last step");
+
+        // The Outbox page shows it too.
+        let page = app.get(&format!("/outbox?campaign_id={campaign}&status=sent")).await;
+        // (Without the hydration markers between text nodes.)
+        let html = page.text().await.unwrap().replace("<!>", "");
+        assert!(
+            html.contains(&format!("Gmail replaced it: delivered as &lt;{delivered}&gt;")),
+            "{lead}"
+        );
     }
 }
 
