@@ -14,14 +14,14 @@ use crate::gmail::{GmailClient, MessageFormat};
 use crate::tracking::labels::gmail_error;
 
 /// Reads back and stores the delivered Message-ID of the sent message `outbox_id`, if the
-/// lead has a later step to thread under it. Returns the id stored, if it differed.
+/// lead has a later step to thread under it and Gmail replaced our id.
 pub(crate) async fn read_back(
     pool: &PgPool,
     client: &GmailClient,
     token: &SecretString,
     team_id: Uuid,
     outbox_id: Uuid,
-) -> Result<Option<String>> {
+) -> Result<()> {
     let sent = sqlx::query!(
         r#"SELECT m.gmail_message_id AS "gmail_message_id!", m.message_id AS "message_id!"
            FROM outbox_messages m
@@ -34,16 +34,16 @@ pub(crate) async fn read_back(
     )
     .fetch_optional(pool)
     .await?;
-    let Some(sent) = sent else { return Ok(None) };
+    let Some(sent) = sent else { return Ok(()) };
     let message = client
         .get_message(token, &sent.gmail_message_id, MessageFormat::Metadata, &["Message-ID"])
         .await
         .map_err(gmail_error)?;
     let Some(delivered) = message.header("Message-ID").and_then(bracketed) else {
-        return Ok(None);
+        return Ok(());
     };
     if delivered == sent.message_id {
-        return Ok(None);
+        return Ok(());
     }
     sqlx::query!(
         "UPDATE outbox_messages SET delivered_message_id = $3 WHERE team_id = $1 AND id = $2",
@@ -53,7 +53,7 @@ pub(crate) async fn read_back(
     )
     .execute(pool)
     .await?;
-    Ok(Some(delivered))
+    Ok(())
 }
 
 /// A Message-ID header value in the stored form, `<id>`; `None` unless it holds one id that a
