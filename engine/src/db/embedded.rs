@@ -167,7 +167,9 @@ impl EmbeddedPostgres {
                     &pwfile_arg,
                     "-E",
                     "UTF8",
-                    "--no-locale",
+                    // C.UTF-8 (in glibc since 2.35): byte-wise sorting like "C", but case
+                    // folding for every letter, so the lead search finds "Émile" for "émile".
+                    "--locale=C.UTF-8",
                 ],
             )
             .await;
@@ -360,6 +362,29 @@ mod tests {
         let hint = hint_for("could not access: Permission denied", Path::new("/x/postgres"));
         assert!(hint.contains("chmod o+x") && hint.contains("DATABASE_URL"));
         assert_eq!(hint_for("other", Path::new("/x")), "other");
+    }
+
+    /// A new cluster folds the case of non-ASCII letters in the lead search (`ILIKE` with
+    /// the database's collation), as a `C.UTF-8` server does.
+    #[tokio::test]
+    async fn a_new_cluster_folds_the_case_of_every_letter() {
+        use sqlx::Connection;
+        let dir = std::env::temp_dir().join(format!("outreach-embedded-{}", std::process::id()));
+        let cluster = EmbeddedPostgres::start(&dir).await.expect("start an embedded cluster");
+        let mut db = sqlx::PgConnection::connect(&cluster.database_url("postgres"))
+            .await
+            .expect("connect to the embedded cluster");
+        let (folds, lower): (bool, String) = sqlx::query_as(
+            r#"SELECT 'ÉMILE ÇA' ILIKE '%émile ça%' COLLATE "default", lower('ÉÇÅ' COLLATE "default")"#,
+        )
+        .fetch_one(&mut db)
+        .await
+        .expect("query the embedded cluster");
+        drop(db);
+        cluster.stop().await.expect("stop the embedded cluster");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(folds, "ILIKE did not fold É/é");
+        assert_eq!(lower, "éçå");
     }
 
     #[test]
