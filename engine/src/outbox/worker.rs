@@ -38,6 +38,11 @@ use crate::unsubscribe;
 /// follow each other every 50 ms; the sweep need not).
 const COMPLETION_SWEEP: Duration = Duration::from_secs(1);
 
+/// How often the label and Message-ID read-back after a send are tried, and how much later
+/// each new try comes (one minute after the first failure, two after the second, …).
+const AFTER_SEND_TRIES: i16 = 5;
+const AFTER_SEND_BACKOFF: TimeDelta = TimeDelta::minutes(1);
+
 /// How the worker paces itself; the defaults suit production, tests shorten them.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -236,7 +241,9 @@ impl Worker {
                  EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
                          WHERE cs.sender_account_id = s.id AND c.status = 'running')
                  OR EXISTS (SELECT 1 FROM outbox_messages m
-                            WHERE m.sender_id = s.id AND m.status IN ('sending', 'ambiguous')))
+                            WHERE m.sender_id = s.id AND m.status IN ('sending', 'ambiguous'))
+                 OR EXISTS (SELECT 1 FROM outbox_messages m
+                            WHERE m.sender_id = s.id AND m.after_send_at IS NOT NULL))
              ORDER BY s.id"
         )
         .fetch_all(&self.pool)
@@ -266,6 +273,7 @@ impl Worker {
         if !self.check_ambiguous(&client, team_id, sender_id, &mut report).await? {
             return Ok(report);
         }
+        self.finish_after_sends(&client, team_id, sender_id).await?;
         for _ in 0..self.settings.max_sends_per_pass {
             if self.stopping.load(Ordering::SeqCst) {
                 break;
@@ -814,30 +822,93 @@ impl Worker {
         Ok(keep_going)
     }
 
+    /// Labels and reads back the messages whose send was recorded but whose follow-through
+    /// ([`after_sent`](Self::after_sent)) did not happen: the process died in between, or a
+    /// try failed and the next one is due.
+    async fn finish_after_sends(
+        &self,
+        client: &GmailClient,
+        team_id: Uuid,
+        sender_id: Uuid,
+    ) -> Result<()> {
+        let due = sqlx::query_scalar!(
+            "SELECT id FROM outbox_messages WHERE sender_id = $1 AND after_send_at <= $2
+             ORDER BY after_send_at LIMIT 20",
+            sender_id,
+            self.now()
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for id in due {
+            self.after_sent(client, team_id, sender_id, id).await;
+        }
+        Ok(())
+    }
+
     /// After a message is recorded sent: labels it (`Outreach/Sent` or `Outreach/Follow-up`)
     /// and reads back the Message-ID Gmail delivered it with, when the account allows reading
     /// (tracking). Never fatal: a label is a convenience, and without the read-back id a
-    /// follow-up answers our own.
+    /// follow-up answers our own. A failed try is tried again later, a few times.
     async fn after_sent(&self, client: &GmailClient, team_id: Uuid, sender_id: Uuid, id: Uuid) {
         let pool = &self.pool;
-        match crate::tracking::sync::tracking_enabled(pool, team_id, sender_id).await {
-            Ok(true) => {}
-            Ok(false) => return,
+        // Taken once: a pass finishing an interrupted one and this send cannot both do it.
+        let taken = sqlx::query_scalar!(
+            "UPDATE outbox_messages SET after_send_at = NULL, after_send_tries = after_send_tries + 1
+             WHERE team_id = $1 AND id = $2 AND after_send_at IS NOT NULL
+             RETURNING after_send_tries",
+            team_id,
+            id
+        )
+        .fetch_optional(pool)
+        .await;
+        let tries = match taken {
+            Ok(Some(tries)) => tries,
+            Ok(None) => return,
             Err(error) => {
-                tracing::warn!(%sender_id, %error, "could not look up the account's scopes");
+                tracing::warn!(%sender_id, %error, "could not take a sent message's follow-through");
                 return;
             }
+        };
+        let Err(error) = self.follow_through(client, team_id, sender_id, id).await else { return };
+        tracing::warn!(%sender_id, %error, tries, "could not label or read back a sent message");
+        if tries >= AFTER_SEND_TRIES {
+            return;
         }
-        let Ok(token) = self.token(team_id, sender_id, None).await else { return };
+        let again = self.now() + AFTER_SEND_BACKOFF * i32::from(tries);
+        let rescheduled = sqlx::query!(
+            "UPDATE outbox_messages SET after_send_at = $3 WHERE team_id = $1 AND id = $2",
+            team_id,
+            id,
+            again
+        )
+        .execute(pool)
+        .await;
+        if let Err(error) = rescheduled {
+            tracing::warn!(%sender_id, %error, "could not plan another try of a sent message's follow-through");
+        }
+    }
+
+    /// The label and the read-back of one sent message; both are tried, the first failure is
+    /// returned.
+    async fn follow_through(
+        &self,
+        client: &GmailClient,
+        team_id: Uuid,
+        sender_id: Uuid,
+        id: Uuid,
+    ) -> Result<()> {
+        let pool = &self.pool;
+        if !crate::tracking::sync::tracking_enabled(pool, team_id, sender_id).await? {
+            return Ok(());
+        }
+        let oauth = &self.google.oauth;
+        let token = senders::access_token(pool, &self.key, oauth, team_id, sender_id)
+            .await
+            .map_err(Error::internal)?;
         let labelled =
             crate::tracking::labels::label_sent(pool, client, &token, team_id, sender_id, id).await;
-        if let Err(error) = labelled {
-            tracing::warn!(%sender_id, %error, "could not label a sent message");
-        }
-        if let Err(error) = super::delivered_id::read_back(pool, client, &token, team_id, id).await
-        {
-            tracing::warn!(%sender_id, %error, "could not read back a sent message's Message-ID");
-        }
+        let read_back = super::delivered_id::read_back(pool, client, &token, team_id, id).await;
+        labelled.and(read_back)
     }
 
     /// Looks for the account's due `ambiguous` messages in its mailbox: found → `sent`; not
@@ -1129,7 +1200,8 @@ async fn mark_sent(
 ) -> Result<()> {
     let updated = sqlx::query!(
         r#"UPDATE outbox_messages SET status = 'sent', gmail_message_id = $3, gmail_thread_id = $4,
-                  sent_at = $5, last_error = NULL, updated_at = now()
+                  sent_at = $5, last_error = NULL, after_send_at = $5, after_send_tries = 0,
+                  updated_at = now()
            WHERE id = $1 AND attempts = $2 AND status IN ('sending', 'ambiguous')
            RETURNING lead_id, campaign_id, step_number, sender_id"#,
         id,

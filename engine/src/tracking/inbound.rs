@@ -331,7 +331,7 @@ async fn sending_limit_bounce(
     sqlx::query!(
         "UPDATE outbox_messages SET status = 'pending', send_at = $2, sent_at = NULL, gmail_message_id = NULL,
                 gmail_thread_id = NULL, message_id = NULL, delivered_message_id = NULL, raw = NULL,
-                updated_at = now(),
+                after_send_at = NULL, updated_at = now(),
                 last_error = 'Gmail did not deliver it (the account had reached its sending limit): sending again'
          WHERE team_id = $3 AND id = $1",
         dropped.id,

@@ -239,6 +239,61 @@ async fn follow_ups_answer_the_message_id_gmail_delivered() {
     }
 }
 
+/// A process that dies between recording a send and reading back its Message-ID leaves that
+/// work due, and a try that fails is tried again later: a later pass does it, before the
+/// follow-up goes out.
+#[tokio::test]
+async fn a_read_back_cut_short_or_failed_is_done_by_a_later_pass() {
+    let Setup { app, .. } = running_campaign(&[ADA], 1).await;
+    let sandbox = app.state.google.sandbox.clone().unwrap();
+    let rewriting = Faults { rewrite_message_id: true, ..Faults::default() };
+    sandbox.set_faults(Some(ADA), rewriting.clone()).unwrap();
+    let w = worker(&app);
+    assert_eq!(w.pass().await.unwrap().sent, 1);
+    // What a crash right after the send's commit leaves behind.
+    let cut_short = sqlx::query(
+        "UPDATE outbox_messages SET delivered_message_id = NULL, after_send_at = sent_at,
+                after_send_tries = 0
+         WHERE status = 'sent'",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(cut_short.rows_affected(), 1);
+    let follow_through = || async {
+        sqlx::query_as::<_, (i16, bool, Option<String>)>(
+            "SELECT after_send_tries, COALESCE(after_send_at > now(), false), delivered_message_id
+             FROM outbox_messages WHERE step_number = 1",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+    };
+
+    // The next pass tries, and Gmail answers 429: tried again a minute later.
+    sandbox.set_faults(Some(ADA), Faults { burst_429: 20, ..rewriting.clone() }).unwrap();
+    let report = w.pass().await.unwrap();
+    assert_eq!(report.sent, 0, "{report:?}");
+    assert_eq!(follow_through().await, (1, true, None));
+
+    sandbox.set_faults(Some(ADA), rewriting).unwrap();
+    sqlx::query("UPDATE outbox_messages SET after_send_at = now() WHERE after_send_at IS NOT NULL")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    fast_forward(&app).await;
+    assert_eq!(drive(&app, &w).await.sent, 1);
+    assert_each_received_once(&app, 1);
+    let deliveries = sandbox.deliveries(Some("lead0@prospects.example"));
+    let first = deliveries.iter().find(|d| !d.subject.starts_with("Re:")).unwrap();
+    let follow_up = deliveries.iter().find(|d| d.subject.starts_with("Re:")).unwrap();
+    let parsed = mail_parser::MessageParser::default().parse(&follow_up.raw).unwrap();
+    assert_eq!(parsed.in_reply_to().as_text(), first.message_id.as_deref());
+    let (tries, due, delivered) = follow_through().await;
+    assert_eq!((tries, due), (2, false), "nothing is left to do");
+    assert_eq!(delivered, first.message_id.as_ref().map(|id| format!("<{id}>")));
+}
+
 #[tokio::test]
 async fn the_daily_cap_holds_and_the_rest_waits() {
     let Setup { app, .. } = running_campaign(&[ADA], 5).await;
