@@ -373,6 +373,7 @@ impl Soak {
             "UPDATE sends SET sent_at = sent_at - interval '1 day'",
             "UPDATE sender_accounts SET paused_until = paused_until - interval '1 day' WHERE paused_until IS NOT NULL",
             "UPDATE outbox_messages SET send_at = send_at - interval '1 day' WHERE status IN ('scheduled', 'pending')",
+            "UPDATE outbox_messages SET after_send_at = after_send_at - interval '1 day' WHERE after_send_at IS NOT NULL",
         ] {
             sqlx::query(shift).execute(&self.app.db.pool).await.unwrap();
         }
@@ -416,25 +417,29 @@ struct Message {
     status: String,
     lead_status: String,
     message_id: Option<String>,
+    delivered_message_id: Option<String>,
 }
 
 async fn messages(app: &TestApp) -> HashMap<Uuid, Message> {
-    let rows: Vec<(Uuid, String, i32, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT m.id, l.email, m.step_number, m.status, l.status, m.message_id
+    type Row = (Uuid, String, i32, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT m.id, l.email, m.step_number, m.status, l.status, m.message_id, m.delivered_message_id
          FROM outbox_messages m JOIN leads l ON l.id = m.lead_id",
     )
     .fetch_all(&app.db.pool)
     .await
     .unwrap();
     rows.into_iter()
-        .map(|(id, email, step, status, lead_status, message_id)| {
+        .map(|(id, email, step, status, lead_status, message_id, delivered_message_id)| {
             let lead = email
                 .trim_start_matches("lead")
                 .split(['+', '@'])
                 .next()
                 .and_then(|n| n.parse().ok())
                 .expect("a soak lead");
-            (id, Message { lead, step, status, lead_status, message_id })
+            let message =
+                Message { lead, step, status, lead_status, message_id, delivered_message_id };
+            (id, message)
         })
         .collect()
 }
@@ -492,6 +497,47 @@ impl Soak {
         }
         let step_two = received.iter().filter(|((_, step), _)| *step == 2).count();
         (step_two, rewritten)
+    }
+
+    /// Every follow-up answers the Message-ID its lead got with step 1 — Gmail's, where Gmail
+    /// rewrote ours — unless the read-back of that step had not succeeded by then (then it
+    /// answers ours; at most 1% may). Returns how many answer Gmail's rewritten id, and how many fell back.
+    async fn assert_follow_ups_threaded(&self) -> (usize, usize) {
+        let messages = messages(&self.app).await;
+        let deliveries = self.google.deliveries(None);
+        let mut first_steps = HashMap::new();
+        for delivery in &deliveries {
+            let message = &messages[&outreach_id(delivery)];
+            if let Some(stored) = &message.delivered_message_id {
+                let stored = stored.trim_matches(['<', '>']);
+                assert_eq!(Some(stored), delivery.message_id.as_deref(), "read back right");
+            }
+            if message.step == 1 {
+                first_steps.insert(message.lead, (message, delivery.message_id.clone()));
+            }
+        }
+        let (mut threaded, mut fell_back) = (0, 0);
+        for delivery in &deliveries {
+            let message = &messages[&outreach_id(delivery)];
+            if message.step != 2 {
+                continue;
+            }
+            let parsed = mail_parser::MessageParser::default().parse(&delivery.raw).unwrap();
+            let answers = parsed.in_reply_to().as_text().map(str::to_owned);
+            let (first, got) = &first_steps[&message.lead];
+            let ours = first.message_id.as_deref().map(|m| m.trim_matches(['<', '>']).to_owned());
+            if answers == *got {
+                threaded += usize::from(got != &ours);
+            } else {
+                assert_eq!(answers, ours, "lead {} answers neither id", message.lead);
+                fell_back += 1;
+            }
+        }
+        assert!(
+            threaded > 0 && fell_back * 100 <= threaded,
+            "{threaded} threaded, {fell_back} not"
+        );
+        (threaded, fell_back)
     }
 
     /// No account delivered more than its cap (Gmail's limit for ADA) on any day.
@@ -561,6 +607,7 @@ async fn soak_a_long_campaign_while_everything_fails() {
     );
     assert!(figures.revoked && figures.reconnected, "{figures:?}");
     let (step_two, rewritten) = soak.assert_every_message_explained().await;
+    let (threaded, fell_back) = soak.assert_follow_ups_threaded().await;
     soak.assert_caps_held();
     let status: String = sqlx::query_scalar("SELECT status FROM campaigns")
         .fetch_one(&soak.app.db.pool)
@@ -573,7 +620,8 @@ async fn soak_a_long_campaign_while_everything_fails() {
     let lines = soak.assert_no_token_logged();
     println!(
         "soak passed in {:.0} s: {LEADS} leads, {} days, {} SIGKILLs, {} PostgreSQL restarts, \
-         {} 429 bursts, {step_two} step-2 sends, {rewritten} rewritten Message-IDs, \
+         {} 429 bursts, {step_two} step-2 sends, {rewritten} rewritten Message-IDs \
+         ({threaded} follow-ups answer them, {fell_back} answer ours), \
          {bounced} accepted-then-bounced sends, {} tokens looked for in {lines} log lines",
         began.elapsed().as_secs_f64(),
         figures.days,
