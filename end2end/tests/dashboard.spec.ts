@@ -2,7 +2,7 @@
 // to its account's daily cap and stops; the cap is raised, it sends the rest and completes. The progress
 // bars, counts and the account's state move without the page ever reloading. Uses a sandbox
 // mailbox of its own (a new one each run), so the other specs' accounts keep their counts.
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { apiAuth, campaignWithLeads, json, sandboxSender, signInAsAdmin } from './support';
 
 test('the dashboard shows a campaign progressing live, without reloading', async ({ page }) => {
@@ -66,3 +66,50 @@ test('the dashboard shows a campaign progressing live, without reloading', async
   await expect(page.getByTestId('campaign-status')).toHaveText('completed');
   await expect(page.getByTestId('completed-at')).toHaveText(/^Finished \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
 });
+
+// Browsers open at most six HTTP/1.1 connections to the app, so a hidden dashboard tab closes
+// its live stream; shown again, it opens a new one and catches up on what it missed.
+test('a hidden dashboard tab lets go of its live stream and catches up when shown', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signInAsAdmin(page);
+  const auth = await apiAuth(page);
+  const run = Date.now();
+  const sender = await sandboxSender(page, auth, `hugo${run}@dashboard.sandbox.test`);
+  const campaign = await campaignWithLeads(page, auth, {
+    name: `Hidden tab ${run}`,
+    senders: [sender],
+    steps: [{ subject: 'Idea for <<company>>', body: 'Hi <<first_name>>, a quick idea.' }],
+    leads: [{ email: `ann${run}@prospects.example` }],
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('live-status')).toHaveText('Live', { timeout: 30_000 });
+  await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
+  const card = page.locator(`[data-testid="campaign-card"][data-campaign-id="${campaign.id}"]`);
+
+  const isEvents = (request: { url(): string }) => new URL(request.url()).pathname === '/events';
+  const closed = page.waitForEvent('requestfailed', { predicate: isEvents, timeout: 10_000 });
+  await setVisibility(page, 'hidden');
+  await closed;
+  // While the tab is hidden the campaign starts and sends its message; the page hears nothing.
+  await json(await page.request.post(`/api/v1/campaigns/${campaign.id}/start`, { headers: auth }));
+  await expect
+    .poll(async () => (await json(await page.request.get(`/api/v1/campaigns/${campaign.id}`, { headers: auth }))).stats.sent, { timeout: 15_000 })
+    .toBe(1);
+  await expect(card).toHaveCount(0);
+
+  const reopened = page.waitForRequest(isEvents, { timeout: 10_000 });
+  await setVisibility(page, 'visible');
+  await reopened;
+  await expect(card.getByRole('progressbar', { name: 'Overall' })).toHaveAttribute('aria-valuetext', '1 of 1 messages', { timeout: 10_000 });
+  await expect(page.getByTestId('live-status')).toHaveText('Live');
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+});
+
+/** Makes the page believe its tab was hidden or shown, as switching tabs does. */
+async function setVisibility(page: Page, state: 'hidden' | 'visible') {
+  await page.evaluate((state) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}

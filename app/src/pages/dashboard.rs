@@ -57,22 +57,86 @@ pub fn DashboardPage() -> impl IntoView {
 /// Opens an `EventSource` on `/events` (in the browser only) and bumps `changes` on each
 /// event — and once after a reconnection, for what happened while it was away. Browsers
 /// reconnect an `EventSource` by themselves after a network drop.
+///
+/// A hidden tab lets go of its stream and opens a new one (and reloads the figures) when it
+/// is shown again: over HTTP/1.1 a browser opens at most six connections to the app, so six
+/// background dashboard tabs would otherwise stall every other page.
 fn follow_changes(changes: RwSignal<u32>, live: RwSignal<Live>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        use std::cell::Cell;
+        use std::cell::RefCell;
         use std::rc::Rc;
 
         use send_wrapper::SendWrapper;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        let stream = Rc::new(RefCell::new(None::<ChangeStream>));
+        let follow_visibility = {
+            let stream = Rc::clone(&stream);
+            move || {
+                if document().hidden() {
+                    stream.borrow_mut().take();
+                } else if stream.borrow().is_none() {
+                    *stream.borrow_mut() = ChangeStream::open(changes, live);
+                    // Whatever changed while hidden.
+                    changes.update(|n| *n += 1);
+                }
+            }
+        };
+        if !document().hidden() {
+            *stream.borrow_mut() = ChangeStream::open(changes, live);
+        }
+        let on_visibility = Closure::<dyn FnMut()>::new(follow_visibility);
+        let _ = document_target().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visibility.as_ref().unchecked_ref(),
+        );
+        // Leaving the page closes the stream and stops listening.
+        let held = SendWrapper::new((stream, on_visibility));
+        on_cleanup(move || {
+            let (stream, on_visibility) = held.take();
+            let _ = document_target().remove_event_listener_with_callback(
+                "visibilitychange",
+                on_visibility.as_ref().unchecked_ref(),
+            );
+            stream.borrow_mut().take();
+        });
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (changes, live);
+}
+
+#[cfg(feature = "hydrate")]
+fn document_target() -> web_sys::EventTarget {
+    document().into()
+}
+
+/// One open `EventSource` on `/events` with its callbacks; dropping it closes the stream.
+#[cfg(feature = "hydrate")]
+struct ChangeStream {
+    source: web_sys::EventSource,
+    // Kept for as long as the source may call them.
+    _on_open: wasm_bindgen::closure::Closure<dyn FnMut()>,
+    _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+#[cfg(feature = "hydrate")]
+impl ChangeStream {
+    fn open(changes: RwSignal<u32>, live: RwSignal<Live>) -> Option<Self> {
+        use std::cell::Cell;
+
         use wasm_bindgen::JsCast;
         use wasm_bindgen::closure::Closure;
         use web_sys::{EventSource, MessageEvent};
 
         let Ok(source) = EventSource::new("/events") else {
             live.set(Live::Reconnecting);
-            return;
+            return None;
         };
-        let opened = Rc::new(Cell::new(false));
+        live.set(Live::Connecting);
+        let opened = Cell::new(false);
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if opened.replace(true) {
                 changes.update(|n| *n += 1);
@@ -85,12 +149,15 @@ fn follow_changes(changes: RwSignal<u32>, live: RwSignal<Live>) {
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        // The callbacks live as long as the source; leaving the page closes both.
-        let held = SendWrapper::new((source, on_open, on_message, on_error));
-        on_cleanup(move || held.0.close());
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (changes, live);
+        Some(Self { source, _on_open: on_open, _on_message: on_message, _on_error: on_error })
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Drop for ChangeStream {
+    fn drop(&mut self) {
+        self.source.close();
+    }
 }
 
 #[component]
