@@ -444,6 +444,11 @@ async fn messages(app: &TestApp) -> HashMap<Uuid, Message> {
         .collect()
 }
 
+/// A stored Message-ID (`<id>`) as the simulator records deliveries: without brackets.
+fn bare(message_id: &str) -> &str {
+    message_id.trim_matches(['<', '>'])
+}
+
 /// The outbox message a delivery carries (its `X-Outreach-Id` header).
 fn outreach_id(delivery: &Delivery) -> Uuid {
     let text = String::from_utf8_lossy(&delivery.raw);
@@ -468,7 +473,7 @@ impl Soak {
             let message = messages.get(&id).expect("every delivery is an outbox message");
             *delivered.entry(id).or_default() += 1;
             *received.entry((message.lead, message.step)).or_default() += 1;
-            let sent_id = message.message_id.as_deref().map(|m| m.trim_matches(['<', '>']));
+            let sent_id = message.message_id.as_deref().map(bare);
             if delivery.message_id.as_deref() != sent_id {
                 assert!(delivery.sender.eq_ignore_ascii_case(REWRITING), "{delivery:?}");
                 rewritten += 1;
@@ -501,16 +506,16 @@ impl Soak {
 
     /// Every follow-up answers the Message-ID its lead got with step 1 — Gmail's, where Gmail
     /// rewrote ours — unless the read-back of that step had not succeeded by then (then it
-    /// answers ours; at most 1% may). Returns how many answer Gmail's rewritten id, and how many fell back.
+    /// answers ours; at most 1% may). Returns how many answer Gmail's rewritten id, and how
+    /// many fell back.
     async fn assert_follow_ups_threaded(&self) -> (usize, usize) {
         let messages = messages(&self.app).await;
         let deliveries = self.google.deliveries(None);
         let mut first_steps = HashMap::new();
         for delivery in &deliveries {
             let message = &messages[&outreach_id(delivery)];
-            if let Some(stored) = &message.delivered_message_id {
-                let stored = stored.trim_matches(['<', '>']);
-                assert_eq!(Some(stored), delivery.message_id.as_deref(), "read back right");
+            if let Some(stored) = message.delivered_message_id.as_deref() {
+                assert_eq!(Some(bare(stored)), delivery.message_id.as_deref(), "read back right");
             }
             if message.step == 1 {
                 first_steps.insert(message.lead, (message, delivery.message_id.clone()));
@@ -525,7 +530,7 @@ impl Soak {
             let parsed = mail_parser::MessageParser::default().parse(&delivery.raw).unwrap();
             let answers = parsed.in_reply_to().as_text().map(str::to_owned);
             let (first, got) = &first_steps[&message.lead];
-            let ours = first.message_id.as_deref().map(|m| m.trim_matches(['<', '>']).to_owned());
+            let ours = first.message_id.as_deref().map(|m| bare(m).to_owned());
             if answers == *got {
                 threaded += usize::from(got != &ours);
             } else {
