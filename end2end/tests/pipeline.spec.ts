@@ -66,6 +66,10 @@ test('the board moves a lead marked replied, undoes it, and the charts show the 
 
   await page.goBack();
   await expect(page.getByTestId('lead-table')).toBeVisible();
+  // At Playwright's 1280 px the table fits its card: no row's buttons hide behind a scrollbar.
+  const card = page.getByTestId('lead-table').locator('xpath=..');
+  expect(await card.evaluate((el) => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0);
+  await expect(page.getByTestId('lead-table').getByRole('button', { name: /Suppress/ }).first()).toBeInViewport({ ratio: 1 });
 
   // The charts: two messages sent today, each bar with its exact figure as a tooltip.
   await page.getByRole('link', { name: 'Charts' }).click();

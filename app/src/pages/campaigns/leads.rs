@@ -577,7 +577,7 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String
                         {heading("email", "Email")}
                         {heading("name", "First name")}
                         {heading("company", "Company")}
-                        <th scope="col" class="hidden px-4 py-3 xl:table-cell">"Other fields"</th>
+                        <th scope="col" class="hidden px-4 py-3 2xl:table-cell">"Other fields"</th>
                         {heading("status", "Status")}
                         {heading("activity", "Last activity")}
                         <th scope="col" class="px-4 py-3"><span class="sr-only">"Actions"</span></th>
@@ -591,7 +591,7 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String
                             </td>
                             <td class="px-4 py-2">{lead.first_name.clone()}</td>
                             <td class="px-4 py-2">{lead.company.clone()}</td>
-                            <td class="hidden px-4 py-2 text-xs text-slate-600 xl:table-cell">
+                            <td class="hidden px-4 py-2 text-xs text-slate-600 2xl:table-cell">
                                 {lead.fields.clone().into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
                                     <span class="mr-3 inline-block"><span class="text-slate-400">{k}": "</span>{v}</span>
                                 }).collect_view()}
