@@ -586,7 +586,7 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String
                 <tbody class="divide-y divide-slate-100">
                     {page.items.into_iter().map(|lead| view! {
                         <tr>
-                            <td class="px-4 py-2 font-medium">
+                            <td class="px-4 py-2 font-medium wrap-anywhere">
                                 <a href=format!("/campaigns/{id}/leads/{}", lead.id) class="text-indigo-700 hover:underline">{lead.email.clone()}</a>
                             </td>
                             <td class="px-4 py-2">{lead.first_name.clone()}</td>
@@ -596,8 +596,8 @@ fn LeadTable(id: Uuid, page: Page<Lead>, status: String, q: String, sort: String
                                     <span class="mr-3 inline-block"><span class="text-slate-400">{k}": "</span>{v}</span>
                                 }).collect_view()}
                             </td>
-                            <td class="px-4 py-2"><Badge tone=lead_tone(lead.status) text=lead.status.as_str().replace('_', " ")/></td>
-                            <td class="hidden whitespace-nowrap px-4 py-2 text-xs text-slate-500 lg:table-cell">
+                            <td class="whitespace-nowrap px-4 py-2"><Badge tone=lead_tone(lead.status) text=lead.status.as_str().replace('_', " ")/></td>
+                            <td class="hidden px-4 py-2 text-xs text-slate-500 lg:table-cell">
                                 <time datetime=lead.updated_at.to_rfc3339()>{datetime(lead.updated_at)}</time>
                             </td>
                             <td class="px-4 py-2"><LeadButtons lead=lead.clone()/></td>
