@@ -135,3 +135,11 @@ pub fn hydration_marker() -> ReadSignal<bool> {
     Effect::new(move |_| set_hydrated.set(true));
     hydrated
 }
+
+/// Loads another page (islands have no client-side router); does nothing on the server.
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    let _ = window().location().set_href(path);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

@@ -35,13 +35,21 @@ enum Live {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    view! {
+        <Title text="Dashboard"/>
+        <LiveDashboard/>
+    }
+}
+
+/// The whole page is one island: it follows the server's changes and redraws the figures.
+#[island]
+fn LiveDashboard() -> impl IntoView {
     // Bumped on every change the server tells of: the figures reload, the page stays.
     let changes = RwSignal::new(0u32);
     let live = RwSignal::new(Live::Connecting);
     follow_changes(changes, live);
     let dashboard = Resource::new(move || changes.get(), |_| load_dashboard());
     view! {
-        <Title text="Dashboard"/>
         <PageHeader title="Dashboard" subtitle="Your running campaigns, live; finished ones stay here for a week.">
             <LiveIndicator live/>
         </PageHeader>

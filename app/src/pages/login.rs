@@ -8,12 +8,20 @@ use crate::components::forms::{FormError, SubmitButton, TextField, action_error,
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let sign_in = ServerAction::<SignIn>::new();
-    let error = action_error(sign_in);
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
+    let next = use_query_map().read_untracked().get("next").unwrap_or_default();
     view! {
         <AuthFrame title="Sign in to Outreach" subtitle="Personal outreach from your team's Gmail accounts.">
+            <LoginForm next/>
+        </AuthFrame>
+    }
+}
+
+/// `next`: where to go once signed in.
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
+    let sign_in = ServerAction::<SignIn>::new();
+    let error = action_error(sign_in);
+    view! {
             <ActionForm action=sign_in attr:class="space-y-5" attr:data-testid="login-form">
                 <input type="hidden" name="next" value=next/>
                 <FormError error/>
@@ -23,7 +31,6 @@ pub fn LoginPage() -> impl IntoView {
                     error=field_error(error, "password")/>
                 <SubmitButton label="Sign in" pending=sign_in.pending()/>
             </ActionForm>
-        </AuthFrame>
     }
 }
 

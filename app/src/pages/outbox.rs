@@ -3,7 +3,6 @@
 
 use engine::model::{CampaignSummary, OutboxMessage, OutboxStatus, Page};
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -65,7 +64,7 @@ fn OutboxFilters(
     status: String,
 ) -> impl IntoView {
     view! {
-        <Form method="GET" action="" attr:class="mb-4 flex flex-wrap items-end gap-3">
+        <form method="get" action="" class="mb-4 flex flex-wrap items-end gap-3">
             <div>
                 <label for="outbox-campaign" class="block text-xs font-medium text-slate-600">"Campaign"</label>
                 <select id="outbox-campaign" name="campaign_id" class="mt-1 rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
@@ -88,7 +87,7 @@ fn OutboxFilters(
                 </select>
             </div>
             <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
-        </Form>
+        </form>
     }
 }
 

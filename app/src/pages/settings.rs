@@ -93,7 +93,7 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn ApiTokens() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
@@ -156,7 +156,7 @@ fn ApiTokens() -> impl IntoView {
 }
 
 /// Shown to admins only (the load is refused for reps, and then nothing renders).
-#[component]
+#[island]
 fn LeadPolicy() -> impl IntoView {
     let set = ServerAction::<SetLeadPolicy>::new();
     let policy = Resource::new(move || set.version().get(), |_| load_lead_policy());

@@ -10,11 +10,19 @@ use crate::pages::login::AuthFrame;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    view! {
+        <AuthFrame title="Welcome! Set up your team" subtitle="Create your team and the first admin account. You can invite your reps afterwards.">
+            <SetupForm/>
+        </AuthFrame>
+    }
+}
+
+#[island]
+fn SetupForm() -> impl IntoView {
     let setup = ServerAction::<FirstRunSetup>::new();
     let error = action_error(setup);
     let hydrated = hydration_marker();
     view! {
-        <AuthFrame title="Welcome! Set up your team" subtitle="Create your team and the first admin account. You can invite your reps afterwards.">
             <ActionForm action=setup attr:class="space-y-5" attr:data-testid="setup-form"
                 attr:data-hydrated=move || hydrated.get().to_string()>
                 <FormError error/>
@@ -38,6 +46,5 @@ pub fn SetupPage() -> impl IntoView {
                 </fieldset>
                 <SubmitButton label="Create team and sign in" pending=setup.pending()/>
             </ActionForm>
-        </AuthFrame>
     }
 }

@@ -3,7 +3,6 @@
 
 use engine::model::{Page, Suppression, SuppressionImportReport, SuppressionReason};
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
@@ -91,15 +90,25 @@ pub async fn import_suppressions(data: MultipartData) -> Result<SuppressionImpor
 
 #[component]
 pub fn SuppressionsPage() -> impl IntoView {
-    let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    let query = use_query_map().read_untracked().clone();
+    let q = query.get("q").unwrap_or_default();
+    let page = query.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
+    view! { <Suppressions q page/> }
+}
+
+/// The list follows additions, removals and imports without reloading the page.
+/// `q` and `page`: the search and the page of the list shown (`?q=…&page=…`).
+#[island]
+fn Suppressions(q: String, page: i64) -> impl IntoView {
     let add = ServerAction::<AddSuppression>::new();
     let remove = ServerAction::<RemoveSuppression>::new();
     let import = Action::new_local(|data: &FormData| import_suppressions(data.clone().into()));
     let list = Resource::new(
-        move || (q(), page(), add.version().get(), remove.version().get(), import.version().get()),
-        |(q, page, ..)| load_suppressions(Some(q).filter(|q| !q.is_empty()), page),
+        move || (add.version().get(), remove.version().get(), import.version().get()),
+        {
+            let q = q.clone();
+            move |_| load_suppressions(Some(q.clone()).filter(|q| !q.is_empty()), page)
+        },
     );
     view! {
         <PageHeader title="Suppression list" subtitle="Addresses and domains your team never emails. Checked right before every send.">
@@ -110,21 +119,21 @@ pub fn SuppressionsPage() -> impl IntoView {
         </PageHeader>
         <div class="grid gap-6 lg:grid-cols-3">
             <div class="space-y-4 lg:col-span-2">
-                <Form method="GET" action="" attr:class="flex gap-2" attr:role="search">
+                <form method="get" action="" class="flex gap-2" role="search">
                     <label for="suppression-search" class="sr-only">"Search"</label>
-                    <input id="suppression-search" type="search" name="q" value=q placeholder="Search addresses and domains"
+                    <input id="suppression-search" type="search" name="q" value=q.clone() placeholder="Search addresses and domains"
                         class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                     <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Search"</button>
-                </Form>
+                </form>
                 <FormError error=action_error(remove)/>
                 <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                     {move || list.get().map(|result| match result {
                         Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.page.items.is_empty() && q().is_empty() => view! {
+                        Ok(list) if list.page.items.is_empty() && q.is_empty() => view! {
                             <EmptyState title="Nobody is suppressed yet"
                                 message="People who unsubscribe or bounce are added here automatically and are never emailed again by anyone on your team. You can also add addresses or whole domains by hand, or import a CSV."/>
                         }.into_any(),
-                        Ok(list) => view! { <SuppressionTable list remove q=q() /> }.into_any(),
+                        Ok(list) => view! { <SuppressionTable list remove q=q.clone() /> }.into_any(),
                     })}
                 </Transition>
             </div>

@@ -82,6 +82,11 @@ pub async fn reset_member_password(user_id: Uuid, password: String) -> Result<()
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
+    view! { <Team/> }
+}
+
+#[island]
+fn Team() -> impl IntoView {
     let update = ServerAction::<UpdateTeamSettings>::new();
     let add = ServerAction::<AddTeamMember>::new();
     let remove = ServerAction::<RemoveTeamMember>::new();

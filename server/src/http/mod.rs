@@ -37,7 +37,14 @@ pub fn router(state: AppState) -> Router {
             move || leptos::prelude::provide_context(context_state.clone()),
             move || app::shell(shell_options.clone()),
         )
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::page_guard));
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::page_guard))
+        // A page shows the moment it was rendered: the back button must fetch it again (a
+        // cached copy would show a lead as it was before a click changed it), and a page of
+        // private data stays in no cache.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
     let fallback_state = state.clone();
     let mut router = Router::new()
         .merge(pages)

@@ -1025,6 +1025,8 @@ async fn hostile_lead_data_is_escaped_on_every_page_that_shows_it() {
     for page in &pages {
         let response = w.app.get(page).await;
         assert_eq!(response.status(), StatusCode::OK, "{page}");
+        // Private data stays in no browser cache (and the back button fetches it anew).
+        assert_eq!(response.headers()["cache-control"], "no-store", "{page}");
         let html = response.text().await.unwrap();
         for raw in RAW_MARKUP {
             if let Some(at) = html.find(raw) {

@@ -3,7 +3,6 @@
 
 use engine::model::{ActivitySeries, DailyStats};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
 use crate::components::chart::{
@@ -59,18 +58,15 @@ fn outcome_series(series: &ActivitySeries) -> Vec<ChartSeries> {
     ]
 }
 
+/// The period asked for by `?days=`: one of [`PERIODS`], 30 days otherwise.
+pub(crate) fn chart_days(asked: Option<String>) -> u32 {
+    asked.and_then(|d| d.parse::<u32>().ok()).filter(|d| PERIODS.contains(d)).unwrap_or(30)
+}
+
+/// Server-rendered: nothing here runs in the browser (tooltips are SVG titles).
 #[component]
-pub fn ChartsTab(id: Uuid) -> impl IntoView {
-    let query = use_query_map();
-    let days = Memo::new(move |_| {
-        query
-            .read()
-            .get("days")
-            .and_then(|d| d.parse::<u32>().ok())
-            .filter(|d| PERIODS.contains(d))
-            .unwrap_or(30)
-    });
-    let stats = Resource::new(move || days.get(), move |days| load_daily_stats(id, days));
+pub fn ChartsTab(id: Uuid, days: u32) -> impl IntoView {
+    let stats = Resource::new(move || days, move |days| load_daily_stats(id, days));
     view! {
         <section class="space-y-6" aria-labelledby="charts-heading" data-testid="charts">
             <div class="flex flex-wrap items-center justify-between gap-3">
@@ -78,8 +74,8 @@ pub fn ChartsTab(id: Uuid) -> impl IntoView {
                 <nav aria-label="Period" class="flex gap-1 text-sm">
                     {PERIODS.into_iter().map(|period| view! {
                         <a href=format!("/campaigns/{id}?tab=charts&days={period}")
-                            aria-current=move || (days.get() == period).then_some("page")
-                            class=move || if days.get() == period {
+                            aria-current=(days == period).then_some("page")
+                            class=if days == period {
                                 "rounded-md bg-slate-800 px-3 py-1.5 font-semibold text-white"
                             } else {
                                 "rounded-md px-3 py-1.5 text-slate-600 ring-1 ring-slate-300 hover:bg-slate-50"
@@ -89,7 +85,7 @@ pub fn ChartsTab(id: Uuid) -> impl IntoView {
                     }).collect_view()}
                 </nav>
             </div>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || stats.get().map(|result| match result {
                     Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                     Ok(stats) if stats.total.is_empty() && stats.senders.iter().all(|s| s.series.is_empty()) => view! {
@@ -98,7 +94,7 @@ pub fn ChartsTab(id: Uuid) -> impl IntoView {
                     }.into_any(),
                     Ok(stats) => view! { <Charts stats/> }.into_any(),
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }

@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-use super::charts::ChartsTab;
+use super::charts::{ChartsTab, chart_days};
 use super::guide::{ReviewTab, SetupGuide};
-use super::leads::LeadsTab;
+use super::leads::{LeadQuery, LeadsTab};
 use super::schedule::ScheduleTab;
 use super::steps::StepsTab;
 use super::{StatusReason, status_tone};
@@ -60,23 +60,88 @@ impl CampaignChanged {
 
 #[component]
 pub fn CampaignPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok()));
-    let tab = Memo::new(move |_| query.read().get("tab").unwrap_or_else(|| "leads".into()));
+    let id = use_params_map().read_untracked().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+    let query = use_query_map().read_untracked().clone();
+    let Some(id) = id else {
+        return view! {
+            <ErrorPanel code="404" title="Campaign not found".to_string()
+                message="It does not exist, or it belongs to another team.".to_string()/>
+        }
+        .into_any();
+    };
+    let tab = query.get("tab").unwrap_or_default();
+    let content = match tab.as_str() {
+        "steps" => view! { <StepsIsland id/> }.into_any(),
+        "schedule" => view! { <ScheduleIsland id/> }.into_any(),
+        "review" => view! { <ReviewIsland id/> }.into_any(),
+        "charts" => {
+            let days = chart_days(query.get("days"));
+            view! { <ChartsIsland id><ChartsTab id days/></ChartsIsland> }.into_any()
+        }
+        _ => view! { <LeadsIsland id query=LeadQuery::from_query(&query)/> }.into_any(),
+    };
+    view! { <CampaignTitle id/>{content} }.into_any()
+}
+
+/// The page title: the campaign's name.
+#[component]
+fn CampaignTitle(id: Uuid) -> impl IntoView {
+    let campaign = Resource::new(move || id, load_campaign);
+    view! {
+        <Suspense fallback=|| ()>
+            {move || campaign.get().and_then(Result::ok).map(|campaign| view! { <Title text=campaign.name/> })}
+        </Suspense>
+    }
+}
+
+// One island per tab, so a page loads only its own tab's code.
+
+#[island]
+fn LeadsIsland(id: Uuid, query: LeadQuery) -> impl IntoView {
+    view! { <CampaignFrame id tab="leads"><LeadsTab id query/></CampaignFrame> }
+}
+
+#[island]
+fn StepsIsland(id: Uuid) -> impl IntoView {
+    view! { <CampaignFrame id tab="steps"><StepsTab id/></CampaignFrame> }
+}
+
+#[island]
+fn ScheduleIsland(id: Uuid) -> impl IntoView {
+    view! { <CampaignFrame id tab="schedule"><ScheduleTab id/></CampaignFrame> }
+}
+
+#[island]
+fn ReviewIsland(id: Uuid) -> impl IntoView {
+    view! { <CampaignFrame id tab="review"><ReviewTab id/></CampaignFrame> }
+}
+
+/// The charts are plain server-rendered SVG: only the header around them is interactive.
+#[island]
+fn ChartsIsland(id: Uuid, children: Children) -> impl IntoView {
+    view! { <CampaignFrame id tab="charts">{children()}</CampaignFrame> }
+}
+
+/// The header (status, counts, start/pause/resume/cancel), the set-up guide of a draft and the
+/// tabs' links around the tab shown.
+#[component]
+fn CampaignFrame(id: Uuid, tab: &'static str, children: Children) -> impl IntoView {
     let changed = CampaignChanged(RwSignal::new(0));
     let hydrated = hydration_marker();
     provide_context(changed);
     let change = ServerAction::<ChangeCampaignStatus>::new();
     let campaign = Resource::new(
-        move || (id.get(), changed.0.get(), change.version().get()),
-        |(id, ..)| async move {
-            match id {
-                Some(id) => load_campaign(id).await,
-                None => Err(AppError::NotFound("Campaign".into())),
-            }
-        },
+        move || (changed.0.get(), change.version().get()),
+        move |_| load_campaign(id),
     );
+    let link = move |name: &'static str| format!("/campaigns/{id}?tab={name}");
+    let tab_class = move |name: &'static str| {
+        if tab == name {
+            "border-indigo-600 text-indigo-700"
+        } else {
+            "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700"
+        }
+    };
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || campaign.get().map(|result| match result {
@@ -88,32 +153,16 @@ pub fn CampaignPage() -> impl IntoView {
                 Ok(campaign) => view! { <CampaignHeader campaign=campaign.clone() change/><SetupGuide campaign tab/> }.into_any(),
             })}
         </Transition>
-        {move || id.get().map(|id| {
-            let link = move |name: &'static str| format!("/campaigns/{id}?tab={name}");
-            let tab_class = move |name: &'static str| if tab.get() == name {
-                "border-indigo-600 text-indigo-700"
-            } else {
-                "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700"
-            };
-            view! {
-                <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
-                    {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("charts", "Charts"), ("review", "Review")].into_iter().map(|(name, label)| view! {
-                        <a href=link(name)
-                            aria-current=move || (tab.get() == name).then_some("page")
-                            class=move || format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
-                            {label}
-                        </a>
-                    }).collect_view()}
-                </nav>
-                {move || match tab.get().as_str() {
-                    "steps" => view! { <StepsTab id/> }.into_any(),
-                    "schedule" => view! { <ScheduleTab id/> }.into_any(),
-                    "review" => view! { <ReviewTab id/> }.into_any(),
-                    "charts" => view! { <ChartsTab id/> }.into_any(),
-                    _ => view! { <LeadsTab id/> }.into_any(),
-                }}
-            }
-        })}
+        <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
+            {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("charts", "Charts"), ("review", "Review")].into_iter().map(|(name, label)| view! {
+                <a href=link(name)
+                    aria-current=(tab == name).then_some("page")
+                    class=format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
+                    {label}
+                </a>
+            }).collect_view()}
+        </nav>
+        {children()}
     }
 }
 
@@ -129,7 +178,6 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
     let error = action_error(change);
     let refused = move || change.value().get().and_then(Result::ok).flatten();
     view! {
-        <Title text=name.clone()/>
         <div class="mb-4 text-sm"><a href="/campaigns" class="text-indigo-600 hover:underline">"← All campaigns"</a></div>
         <div class="flex flex-wrap items-start justify-between gap-4">
             <div class="min-w-0">

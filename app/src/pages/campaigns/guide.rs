@@ -38,7 +38,7 @@ fn stages(campaign: &Campaign) -> [Stage; 4] {
 /// The stepper shown above a draft's tabs: each stage with a tick once done, the current tab
 /// marked, and a "Next" link to the first stage still to do (unless that is the page shown).
 #[component]
-pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
+pub fn SetupGuide(campaign: Campaign, tab: &'static str) -> impl IntoView {
     if campaign.status != CampaignStatus::Draft {
         return None;
     }
@@ -50,7 +50,7 @@ pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
             <div class="flex flex-wrap items-center justify-between gap-3">
                 <ol class="flex flex-wrap items-center gap-x-2 gap-y-2 text-sm">
                     {stages.into_iter().enumerate().map(|(n, stage)| {
-                        let current = move || tab.get() == stage.tab;
+                        let current = move || tab == stage.tab;
                         view! {
                             <li class="flex items-center gap-2">
                                 {(n > 0).then(|| view! { <span aria-hidden="true" class="text-slate-300">"→"</span> })}
@@ -74,15 +74,14 @@ pub fn SetupGuide(campaign: Campaign, tab: Memo<String>) -> impl IntoView {
                 </ol>
                 // Only a way on: not to the page shown, and not from the last stage (Review),
                 // which has the Start button and says what is missing.
-                {move || {
-                    let shown = tab.get();
-                    next.filter(|(next_tab, _)| shown != LAST_STAGE && shown != *next_tab).map(|(next_tab, label)| view! {
+                {
+                    next.filter(|(next_tab, _)| tab != LAST_STAGE && tab != *next_tab).map(|(next_tab, label)| view! {
                         <a href=format!("/campaigns/{id}?tab={next_tab}") data-testid="setup-next"
                             class="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">
                             {format!("Next: {label}")}
                         </a>
                     })
-                }}
+                }
             </div>
         </nav>
     })

@@ -44,19 +44,36 @@ pub async fn change_lead(lead_id: Uuid, status: String) -> Result<LeadDetail, Ap
 
 #[component]
 pub fn LeadPage() -> impl IntoView {
-    let params = use_params_map();
-    let ids = Memo::new(move |_| {
-        let read = params.read();
-        let parse = |name: &str| read.get(name).and_then(|s| Uuid::parse_str(&s).ok());
-        parse("id").zip(parse("lead_id"))
-    });
+    let params = use_params_map().read_untracked().clone();
+    let parse = |name: &str| params.get(name).and_then(|s| Uuid::parse_str(&s).ok());
+    let ids = parse("id").zip(parse("lead_id"));
+    let title = Resource::new(
+        move || ids,
+        |ids| async move {
+            match ids {
+                Some((_, lead_id)) => load_lead(lead_id).await.ok().map(|detail| detail.lead.email),
+                None => None,
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || title.get().flatten().map(|email| view! { <Title text=email/> })}
+        </Suspense>
+        <LeadIsland ids/>
+    }
+}
+
+/// `ids`: the campaign's and the lead's, when the address holds two.
+#[island]
+fn LeadIsland(ids: Option<(Uuid, Uuid)>) -> impl IntoView {
     let hydrated = hydration_marker();
     // The same actions as the board's, so a change here can be undone from the toast too.
     let actions = LeadActions::provide();
     let change = actions.change;
     let lead = Resource::new(
-        move || (ids.get(), actions.version()),
-        |(ids, _)| async move {
+        move || actions.version(),
+        move |_| async move {
             match ids {
                 Some((_, lead_id)) => load_lead(lead_id).await,
                 None => Err(AppError::NotFound("Lead".into())),
@@ -67,7 +84,7 @@ pub fn LeadPage() -> impl IntoView {
         <div data-hydrated=move || hydrated.get().to_string()>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                 {move || lead.get().map(|result| match result {
-                    Ok(detail) if ids.get().is_some_and(|(c, _)| c == detail.lead.campaign_id) => {
+                    Ok(detail) if ids.is_some_and(|(c, _)| c == detail.lead.campaign_id) => {
                         view! { <LeadView detail change/> }.into_any()
                     }
                     Ok(_) | Err(AppError::NotFound(_)) => view! {
@@ -95,7 +112,6 @@ fn LeadView(detail: LeadDetail, change: ServerAction<ChangeLead>) -> impl IntoVi
     );
     let buttons = [("replied", "Mark as replied"), ("suppressed", "Suppress")];
     view! {
-        <Title text=lead.email.clone()/>
         <div class="mb-4 text-sm">
             <a href=format!("/campaigns/{}", lead.campaign_id) class="text-indigo-600 hover:underline">"← Campaign"</a>
         </div>

@@ -4,8 +4,6 @@
 
 use engine::model::{Lead, LeadImportReport, LeadStatus, Page, Stage};
 use leptos::prelude::*;
-use leptos_router::components::Form;
-use leptos_router::hooks::use_query_map;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::{MultipartData, MultipartFormData};
@@ -202,14 +200,41 @@ pub(crate) fn lead_tone(status: LeadStatus) -> Tone {
 
 type UploadAction<T> = Action<FormData, Result<T, AppError>>;
 
+/// What the lead list shows, from the page's query (`?view=board&status=…&q=…&sort=…&page=…`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeadQuery {
+    pub board: bool,
+    pub status: String,
+    pub q: String,
+    pub sort: String,
+    pub page: i64,
+    pub after: Option<Uuid>,
+    pub before: Option<Uuid>,
+}
+
+impl LeadQuery {
+    pub fn from_query(query: &leptos_router::params::ParamsMap) -> Self {
+        let cursor = |name: &str| query.get(name).and_then(|c| Uuid::parse_str(&c).ok());
+        Self {
+            board: query.get("view").is_some_and(|v| v == "board"),
+            status: query.get("status").unwrap_or_default(),
+            q: query.get("q").unwrap_or_default(),
+            sort: query.get("sort").unwrap_or_default(),
+            page: query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            after: cursor("after"),
+            before: cursor("before"),
+        }
+    }
+}
+
 #[component]
-pub fn LeadsTab(id: Uuid) -> impl IntoView {
+pub fn LeadsTab(id: Uuid, query: LeadQuery) -> impl IntoView {
     let import: UploadAction<LeadImportReport> =
         Action::new_local(|data: &FormData| import_leads(data.clone().into()));
     view! {
         <div class="space-y-6">
             <ImportLeads id import/>
-            <LeadList id import_version=import.version()/>
+            <LeadList id query import_version=import.version()/>
         </div>
     }
 }
@@ -421,14 +446,8 @@ fn ImportReport(report: LeadImportReport) -> impl IntoView {
 /// The campaign's leads as a table (filter, search, sort, pages) or as the pipeline board,
 /// chosen by `?view=` so the back button switches back.
 #[component]
-fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
-    let query = use_query_map();
-    let board = move || query.read().get("view").is_some_and(|v| v == "board");
-    let status = move || query.read().get("status").unwrap_or_default();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let sort = move || query.read().get("sort").unwrap_or_default();
-    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
-    let cursor = move |name: &str| query.read().get(name).and_then(|c| Uuid::parse_str(&c).ok());
+fn LeadList(id: Uuid, query: LeadQuery, import_version: RwSignal<usize>) -> impl IntoView {
+    let LeadQuery { board, status, q, sort, page, after, before } = query;
     let actions = LeadActions::provide();
     let refresh = Signal::derive(move || import_version.get() + actions.version());
     let changed = expect_context::<CampaignChanged>();
@@ -440,17 +459,20 @@ fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
         }
         version
     });
+    let filter = (status.clone(), q.clone(), sort.clone());
     let leads = Resource::new(
-        move || {
-            let cursors = (cursor("after"), cursor("before"));
-            (board(), status(), q(), sort(), page(), cursors, refresh.get())
-        },
-        move |(board, status, q, sort, page, (after, before), _)| async move {
-            if board {
-                // The board loads its own data.
-                return Ok(None);
+        move || refresh.get(),
+        move |_| {
+            let (status, q, sort) = filter.clone();
+            async move {
+                if board {
+                    // The board loads its own data.
+                    return Ok(None);
+                }
+                load_leads(id, Some(status), Some(q), Some(sort), page, after, before)
+                    .await
+                    .map(Some)
             }
-            load_leads(id, Some(status), Some(q), Some(sort), page, after, before).await.map(Some)
         },
     );
     let view_link = |name: &'static str| {
@@ -466,10 +488,10 @@ fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
                 <h2 id="leads-heading" class="text-base font-semibold text-slate-900">"Leads"</h2>
                 <nav aria-label="Show leads as" class="inline-flex rounded-md text-sm ring-1 ring-slate-300" data-testid="lead-view-toggle">
                     {[("table", "Table"), ("board", "Board")].into_iter().map(|(name, label)| {
-                        let active = move || board() == (name == "board");
+                        let active = board == (name == "board");
                         view! {
-                            <a href=view_link(name) aria-current=move || active().then_some("page")
-                                class=move || if active() {
+                            <a href=view_link(name) aria-current=active.then_some("page")
+                                class=if active {
                                     "bg-slate-800 px-3 py-1.5 font-semibold text-white first:rounded-l-md last:rounded-r-md"
                                 } else {
                                     "px-3 py-1.5 text-slate-700 hover:bg-slate-50 first:rounded-l-md last:rounded-r-md"
@@ -480,37 +502,38 @@ fn LeadList(id: Uuid, import_version: RwSignal<usize>) -> impl IntoView {
                     }).collect_view()}
                 </nav>
             </div>
-            {move || if board() {
+            {if board {
                 view! { <PipelineBoard id refresh/> }.into_any()
             } else {
+                let filtered = !status.is_empty() || !q.is_empty();
                 view! {
-                    <Form method="GET" action="" attr:class="flex flex-wrap gap-2" attr:role="search">
+                    <form method="get" action="" class="flex flex-wrap gap-2" role="search">
                         <input type="hidden" name="tab" value="leads"/>
-                        <input type="hidden" name="sort" value=sort/>
+                        <input type="hidden" name="sort" value=sort.clone()/>
                         <label for="lead-status" class="sr-only">"Status"</label>
                         <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
-                            <option value="" selected=move || status().is_empty()>"All statuses"</option>
+                            <option value="" selected=status.is_empty()>"All statuses"</option>
                             {LeadStatus::ALL.iter().map(|s| view! {
-                                <option value=s.as_str() selected=move || status() == s.as_str()>{s.as_str().replace('_', " ")}</option>
+                                <option value=s.as_str() selected=status == s.as_str()>{s.as_str().replace('_', " ")}</option>
                             }).collect_view()}
-                            <option value=Stage::OptedOut.as_str() selected=move || status() == Stage::OptedOut.as_str()>
+                            <option value=Stage::OptedOut.as_str() selected=status == Stage::OptedOut.as_str()>
                                 "opted out (unsubscribed or suppressed)"
                             </option>
                         </select>
                         <label for="lead-search" class="sr-only">"Search leads"</label>
-                        <input id="lead-search" type="search" name="q" value=q placeholder="Address, name or company"
+                        <input id="lead-search" type="search" name="q" value=q.clone() placeholder="Address, name or company"
                             class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                         <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
-                    </Form>
+                    </form>
                     <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                         {move || leads.get().map(|result| match result {
                             Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                             Ok(None) => ().into_any(),
-                            Ok(Some(page)) if page.items.is_empty() && status().is_empty() && q().is_empty() => view! {
+                            Ok(Some(page)) if page.items.is_empty() && !filtered => view! {
                                 <EmptyState title="No leads yet"
                                     message="Import a CSV file above: one row per person, with at least an email column."/>
                             }.into_any(),
-                            Ok(Some(page)) => view! { <LeadTable id page status=status() q=q() sort=sort()/> }.into_any(),
+                            Ok(Some(page)) => view! { <LeadTable id page status=status.clone() q=q.clone() sort=sort.clone()/> }.into_any(),
                         })}
                     </Transition>
                 }.into_any()

@@ -13,7 +13,6 @@ mod steps;
 
 use engine::model::{CampaignStatus, CampaignSummary};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 pub use charts::*;
@@ -24,7 +23,9 @@ pub use pipeline::*;
 pub use schedule::*;
 pub use steps::*;
 
-use crate::components::forms::{FormError, TextField, action_error, field_error, hydration_marker};
+use crate::components::forms::{
+    FormError, TextField, action_error, field_error, go_to, hydration_marker,
+};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
 use crate::format::{count, datetime};
@@ -74,21 +75,12 @@ pub(crate) fn StatusReason(status: CampaignStatus, reason: Option<String>) -> im
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
-    let create = ServerAction::<CreateCampaign>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            navigate(&format!("/campaigns/{id}"), Default::default());
-        }
-    });
-    let list = Resource::new(move || create.version().get(), |_| list_campaigns());
-    let hydrated = hydration_marker();
-    let error = action_error(create);
+    let list = Resource::new(|| (), |_| list_campaigns());
     view! {
         <PageHeader title="Campaigns" subtitle="Leads, steps and schedules."/>
         <div class="grid gap-6 lg:grid-cols-3">
             <div class="lg:col-span-2">
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
                     {move || list.get().map(|result| match result {
                         Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                         Ok(items) if items.is_empty() => view! {
@@ -97,20 +89,36 @@ pub fn CampaignsPage() -> impl IntoView {
                         }.into_any(),
                         Ok(items) => view! { <CampaignTable items/> }.into_any(),
                     })}
-                </Transition>
+                </Suspense>
             </div>
             <Card title="New campaign" description="It starts as a draft: nothing is sent until you start it.">
-                <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form" attr:data-hydrated=move || hydrated.get().to_string()>
-                    <FormError error/>
-                    <TextField label="Campaign name" name="name" placeholder="Q4 outreach to agencies" required=true
-                        error=field_error(error, "name")/>
-                    <button type="submit" disabled=move || create.pending().get()
-                        class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
-                        "Create campaign"
-                    </button>
-                </ActionForm>
+                <NewCampaignForm/>
             </Card>
         </div>
+    }
+}
+
+/// Creates the draft and opens it.
+#[island]
+fn NewCampaignForm() -> impl IntoView {
+    let create = ServerAction::<CreateCampaign>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            go_to(&format!("/campaigns/{id}"));
+        }
+    });
+    let hydrated = hydration_marker();
+    let error = action_error(create);
+    view! {
+        <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form" attr:data-hydrated=move || hydrated.get().to_string()>
+            <FormError error/>
+            <TextField label="Campaign name" name="name" placeholder="Q4 outreach to agencies" required=true
+                error=field_error(error, "name")/>
+            <button type="submit" disabled=move || create.pending().get()
+                class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
+                "Create campaign"
+            </button>
+        </ActionForm>
     }
 }
 

@@ -161,6 +161,13 @@ struct Actions {
 
 #[component]
 pub fn SendersPage() -> impl IntoView {
+    let connected = use_query_map().read_untracked().get("connected").filter(|c| !c.is_empty());
+    view! { <Senders connected/> }
+}
+
+/// `connected`: the address just connected, from Google's way back (`?connected=…`).
+#[island]
+fn Senders(connected: Option<String>) -> impl IntoView {
     let actions = Actions {
         saved: RwSignal::new(0),
         disconnect: ServerAction::<DisconnectSender>::new(),
@@ -176,8 +183,6 @@ pub fn SendersPage() -> impl IntoView {
         },
         |_| load_senders(),
     );
-    let query = use_query_map();
-    let connected = move || query.read().get("connected").filter(|c| !c.is_empty());
     let disconnect_error = action_error(actions.disconnect);
     let access_error = action_error(actions.access);
     view! {
@@ -186,7 +191,7 @@ pub fn SendersPage() -> impl IntoView {
                 {move || senders.get().and_then(Result::ok).filter(|v| v.is_admin).map(|_| view! { <ConnectButton/> })}
             </Transition>
         </PageHeader>
-        {move || connected().map(|email| view! {
+        {connected.map(|email| view! {
             <p role="status" data-testid="connected-banner" class="mb-4 rounded-md border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
                 <strong class="font-semibold">{email}</strong>" is connected."
             </p>
