@@ -3,4 +3,5 @@
 pub mod chart;
 pub mod forms;
 pub mod layout;
+pub mod server_html;
 pub mod ui;

@@ -12,6 +12,7 @@ use leptos_meta::Title;
 
 use super::campaigns::{StatusReason, status_tone};
 use super::senders::status_badge;
+use crate::components::server_html::follow_server_html;
 use crate::components::ui::{Badge, EmptyState, PageHeader};
 use crate::error::AppError;
 use crate::format::{count, datetime, relative};
@@ -33,32 +34,50 @@ enum Live {
     Reconnecting,
 }
 
+/// The dashboard's figures, drawn by the server, for the live island to put in place.
+#[server]
+pub async fn dashboard_html() -> Result<String, AppError> {
+    let figures = figures(Ok(load_dashboard().await?));
+    Ok(crate::components::server_html::render_to_html(move || figures))
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let dashboard = Resource::new(|| (), |_| load_dashboard());
     view! {
         <Title text="Dashboard"/>
-        <LiveDashboard/>
+        <LiveDashboard>
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || dashboard.get().map(figures)}
+            </Suspense>
+        </LiveDashboard>
     }
 }
 
-/// The whole page is one island: it follows the server's changes and redraws the figures.
+fn figures(dashboard: Result<Dashboard, AppError>) -> AnyView {
+    match dashboard {
+        Err(e) => {
+            view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()
+        }
+        Ok(dashboard) => view! { <Campaigns dashboard/> }.into_any(),
+    }
+}
+
+/// Follows the server's changes: the figures (`children`, drawn by the server) are drawn
+/// again by the server on each change and put in place, the page stays.
 #[island]
-fn LiveDashboard() -> impl IntoView {
-    // Bumped on every change the server tells of: the figures reload, the page stays.
-    let changes = RwSignal::new(0u32);
+fn LiveDashboard(children: Children) -> impl IntoView {
+    // Bumped on every change the server tells of.
+    let changes = RwSignal::new(0_usize);
     let live = RwSignal::new(Live::Connecting);
     follow_changes(changes, live);
-    let dashboard = Resource::new(move || changes.get(), |_| load_dashboard());
+    let figures = NodeRef::new();
+    follow_server_html(changes.into(), figures, dashboard_html);
     view! {
         <PageHeader title="Dashboard" subtitle="Your running campaigns, live; finished ones stay here for a week.">
             <LiveIndicator live/>
         </PageHeader>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || dashboard.get().map(|result| match result {
-                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(dashboard) => view! { <Campaigns dashboard/> }.into_any(),
-            })}
-        </Transition>
+        <div node_ref=figures>{children()}</div>
     }
 }
 
@@ -69,7 +88,7 @@ fn LiveDashboard() -> impl IntoView {
 /// A hidden tab lets go of its stream and opens a new one (and reloads the figures) when it
 /// is shown again: over HTTP/1.1 a browser opens at most six connections to the app, so six
 /// background dashboard tabs would otherwise stall every other page.
-fn follow_changes(changes: RwSignal<u32>, live: RwSignal<Live>) {
+fn follow_changes(changes: RwSignal<usize>, live: RwSignal<Live>) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use std::cell::RefCell;
@@ -132,7 +151,7 @@ struct ChangeStream {
 
 #[cfg(feature = "hydrate")]
 impl ChangeStream {
-    fn open(changes: RwSignal<u32>, live: RwSignal<Live>) -> Option<Self> {
+    fn open(changes: RwSignal<usize>, live: RwSignal<Live>) -> Option<Self> {
         use std::cell::Cell;
 
         use wasm_bindgen::JsCast;

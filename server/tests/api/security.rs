@@ -407,6 +407,18 @@ fn form(pairs: &[(&'static str, &str)]) -> Args {
     Args::Form(pairs.iter().map(|(k, v)| (*k, v.to_string())).collect())
 }
 
+/// The arguments of the lead list's server functions: campaign `id`, the table or the board.
+fn lead_list_query<'a>(campaign: &'a str, board: &'a str) -> [(&'static str, &'a str); 6] {
+    [
+        ("id", campaign),
+        ("query[board]", board),
+        ("query[status]", ""),
+        ("query[q]", ""),
+        ("query[sort]", ""),
+        ("query[page]", "1"),
+    ]
+}
+
 /// Every server function, called with team A's ids where it takes one.
 fn server_fn_cases(w: &World) -> Vec<FnCase> {
     use Expect::{NotFound, OwnTeam};
@@ -442,7 +454,11 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         case("sandbox_mode", form(&[]), OwnTeam, false),
         case("load_outbox", form(&[("campaign_id", &campaign), ("page", "1")]), OwnTeam, false),
         case("load_dashboard", form(&[]), OwnTeam, false),
+        case("dashboard_html", form(&[]), OwnTeam, false),
         case("load_pipeline", form(&[("id", &campaign)]), NotFound, false),
+        case("load_lead_list", form(&lead_list_query(&campaign, "true")), NotFound, false),
+        case("load_lead_list", form(&lead_list_query(&campaign, "false")), NotFound, false),
+        case("lead_list_html", form(&lead_list_query(&campaign, "false")), NotFound, false),
         case("load_daily_stats", form(&[("id", &campaign), ("days", "30")]), NotFound, false),
         case("undo_lead_change", form(&[("lead_id", &lead)]), NotFound, false),
         case("load_suppressions", form(&[("page", "1")]), OwnTeam, false),
@@ -524,6 +540,7 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         ),
         case("load_sender_alerts", form(&[]), OwnTeam, false),
         case("load_lead", form(&[("lead_id", &lead)]), NotFound, false),
+        case("lead_html", form(&[("campaign_id", &campaign), ("lead_id", &lead)]), NotFound, false),
         case("change_lead", form(&[("lead_id", &lead), ("status", "replied")]), NotFound, false),
         case("list_campaigns", form(&[]), OwnTeam, false),
         case("create_campaign", form(&[("name", "Globex outreach")]), OwnTeam, false),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::charts::{ChartsTab, chart_days};
 use super::guide::{ReviewTab, SetupGuide};
-use super::leads::{LeadQuery, LeadsTab};
+use super::leads::{LeadList, LeadQuery, LeadsTab};
 use super::schedule::ScheduleTab;
 use super::steps::StepsTab;
 use super::{StatusReason, status_tone};
@@ -78,7 +78,11 @@ pub fn CampaignPage() -> impl IntoView {
             let days = chart_days(query.get("days"));
             view! { <ChartsIsland id><ChartsTab id days/></ChartsIsland> }.into_any()
         }
-        _ => view! { <LeadsIsland id query=LeadQuery::from_query(&query)/> }.into_any(),
+        _ => {
+            let query = LeadQuery::from_query(&query);
+            view! { <LeadsIsland id query=query.clone()><LeadList id query/></LeadsIsland> }
+                .into_any()
+        }
     };
     view! { <CampaignTitle id/>{content} }.into_any()
 }
@@ -96,9 +100,10 @@ fn CampaignTitle(id: Uuid) -> impl IntoView {
 
 // One island per tab, so a page loads only its own tab's code.
 
+/// `children`: the lead list, drawn by the server.
 #[island]
-fn LeadsIsland(id: Uuid, query: LeadQuery) -> impl IntoView {
-    view! { <CampaignFrame id tab="leads"><LeadsTab id query/></CampaignFrame> }
+fn LeadsIsland(id: Uuid, query: LeadQuery, children: Children) -> impl IntoView {
+    view! { <CampaignFrame id tab="leads"><LeadsTab id query>{children()}</LeadsTab></CampaignFrame> }
 }
 
 #[island]

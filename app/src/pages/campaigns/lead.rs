@@ -1,6 +1,7 @@
 //! `/campaigns/:id/leads/:lead_id`: one lead — its fields, status and timeline (messages sent,
 //! replies, bounces, opt-outs, with the raw evidence) and the one-click "Mark as replied" and
-//! "Suppress" buttons (with "Undo" in a toast after them).
+//! "Suppress" buttons (with "Undo" in a toast after them). The server draws the lead; the
+//! island around it sends the buttons and draws nothing but the toast.
 
 use engine::model::{LeadDetail, LeadEvent, LeadEventKind, LeadStatus};
 use leptos::prelude::*;
@@ -9,8 +10,11 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::leads::lead_tone;
-use super::pipeline::{LeadActions, UndoToast};
-use crate::components::forms::{FormError, action_error, hydration_marker};
+use super::pipeline::{LeadActions, LeadChangeForm, UndoToast};
+use crate::components::forms::hydration_marker;
+use crate::components::server_html::follow_server_html;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
 use crate::components::ui::{Badge, ErrorPanel, Tone};
 use crate::error::AppError;
 use crate::format::datetime;
@@ -42,38 +46,22 @@ pub async fn change_lead(lead_id: Uuid, status: String) -> Result<LeadDetail, Ap
     .await?)
 }
 
+/// The lead's part of its page, drawn by the server, for the island to put in place after a
+/// change.
+#[server]
+pub async fn lead_html(campaign_id: Uuid, lead_id: Uuid) -> Result<String, AppError> {
+    let detail = load_lead(lead_id).await?;
+    Ok(render_to_html(move || lead_view(Some((campaign_id, lead_id)), Ok(detail))))
+}
+
 #[component]
 pub fn LeadPage() -> impl IntoView {
     let params = use_params_map().read_untracked().clone();
     let parse = |name: &str| params.get(name).and_then(|s| Uuid::parse_str(&s).ok());
     let ids = parse("id").zip(parse("lead_id"));
-    let title = Resource::new(
+    let lead = Resource::new(
         move || ids,
         |ids| async move {
-            match ids {
-                Some((_, lead_id)) => load_lead(lead_id).await.ok().map(|detail| detail.lead.email),
-                None => None,
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || title.get().flatten().map(|email| view! { <Title text=email/> })}
-        </Suspense>
-        <LeadIsland ids/>
-    }
-}
-
-/// `ids`: the campaign's and the lead's, when the address holds two.
-#[island]
-fn LeadIsland(ids: Option<(Uuid, Uuid)>) -> impl IntoView {
-    let hydrated = hydration_marker();
-    // The same actions as the board's, so a change here can be undone from the toast too.
-    let actions = LeadActions::provide();
-    let change = actions.change;
-    let lead = Resource::new(
-        move || actions.version(),
-        move |_| async move {
             match ids {
                 Some((_, lead_id)) => load_lead(lead_id).await,
                 None => Err(AppError::NotFound("Lead".into())),
@@ -81,28 +69,56 @@ fn LeadIsland(ids: Option<(Uuid, Uuid)>) -> impl IntoView {
         },
     );
     view! {
+        <Suspense fallback=|| ()>
+            {move || lead.get().and_then(Result::ok).map(|detail| view! { <Title text=detail.lead.email/> })}
+        </Suspense>
+        <LeadIsland ids>
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                {move || lead.get().map(|detail| lead_view(ids, detail))}
+            </Suspense>
+        </LeadIsland>
+    }
+}
+
+/// The lead, or why it cannot be shown. `ids`: the campaign's and the lead's from the address.
+fn lead_view(ids: Option<(Uuid, Uuid)>, detail: Result<LeadDetail, AppError>) -> AnyView {
+    match detail {
+        Ok(detail) if ids.is_some_and(|(c, _)| c == detail.lead.campaign_id) => {
+            view! { <LeadView detail/> }.into_any()
+        }
+        Ok(_) | Err(AppError::NotFound(_)) => view! {
+            <ErrorPanel code="404" title="Lead not found".to_string()
+                message="It does not exist, or it belongs to another team.".to_string()/>
+        }
+        .into_any(),
+        Err(e) => {
+            view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()
+        }
+    }
+}
+
+/// Sends the lead's buttons through the actions (the page stays, the toast offers Undo) and
+/// puts the lead, drawn again by the server, in place after each change.
+#[island]
+fn LeadIsland(ids: Option<(Uuid, Uuid)>, children: Children) -> impl IntoView {
+    let hydrated = hydration_marker();
+    let actions = LeadActions::provide();
+    let region = NodeRef::new();
+    follow_server_html(Signal::derive(move || actions.version()), region, move || {
+        let (campaign_id, lead_id) = ids.unwrap_or_default();
+        lead_html(campaign_id, lead_id)
+    });
+    view! {
         <div data-hydrated=move || hydrated.get().to_string()>
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || lead.get().map(|result| match result {
-                    Ok(detail) if ids.is_some_and(|(c, _)| c == detail.lead.campaign_id) => {
-                        view! { <LeadView detail change/> }.into_any()
-                    }
-                    Ok(_) | Err(AppError::NotFound(_)) => view! {
-                        <ErrorPanel code="404" title="Lead not found".to_string()
-                            message="It does not exist, or it belongs to another team.".to_string()/>
-                    }.into_any(),
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                })}
-            </Transition>
+            <div node_ref=region on:submit=actions.send_changes()>{children()}</div>
             <UndoToast/>
         </div>
     }
 }
 
 #[component]
-fn LeadView(detail: LeadDetail, change: ServerAction<ChangeLead>) -> impl IntoView {
+fn LeadView(detail: LeadDetail) -> impl IntoView {
     let LeadDetail { lead, events } = detail;
-    let error = action_error(change);
     let stopped = !matches!(
         lead.status,
         LeadStatus::Pending
@@ -127,18 +143,15 @@ fn LeadView(detail: LeadDetail, change: ServerAction<ChangeLead>) -> impl IntoVi
             </div>
             <div class="flex flex-wrap gap-2">
                 {buttons.into_iter().filter(|_| !stopped).map(|(status, label)| view! {
-                    <ActionForm action=change>
-                        <input type="hidden" name="lead_id" value=lead.id.to_string()/>
-                        <input type="hidden" name="status" value=status/>
-                        <button type="submit" disabled=move || change.pending().get()
-                            class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-800 ring-1 ring-slate-300 hover:bg-slate-50 disabled:opacity-60">
+                    <LeadChangeForm lead_id=lead.id status>
+                        <button type="submit"
+                            class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-800 ring-1 ring-slate-300 hover:bg-slate-50">
                             {label}
                         </button>
-                    </ActionForm>
+                    </LeadChangeForm>
                 }).collect_view()}
             </div>
         </div>
-        <div class="mt-3"><FormError error/></div>
         <section class="mt-6" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading" class="text-base font-semibold text-slate-900">"Timeline"</h2>
             {if events.is_empty() {

@@ -1,8 +1,9 @@
 //! The Leads tab: CSV import (check the file and its columns first, then import with the
 //! chosen mapping) and the campaign's leads: a table with status filter, search, sorting and
-//! paging, or the pipeline board.
+//! paging, or the pipeline board. The server draws the list; the tab's island draws the
+//! import and puts the list, drawn again, in place after each change.
 
-use engine::model::{Lead, LeadImportReport, LeadStatus, Page, Stage};
+use engine::model::{Lead, LeadImportReport, LeadStatus, Page, Pipeline, Stage};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,9 @@ use web_sys::{File, FormData, HtmlInputElement};
 use super::detail::CampaignChanged;
 use super::pipeline::{LeadActions, LeadButtons, PipelineBoard, UndoToast};
 use crate::components::forms::FormError;
+use crate::components::server_html::follow_server_html;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
 use crate::components::ui::{Badge, Card, EmptyState, Pager, Tone};
 use crate::error::AppError;
 use crate::format::{datetime, urlencode};
@@ -227,15 +231,31 @@ impl LeadQuery {
     }
 }
 
+/// The import, and the lead list drawn by the server (`children`): the list is drawn again
+/// after an import or a change to a lead, and its buttons go through the lead actions.
 #[component]
-pub fn LeadsTab(id: Uuid, query: LeadQuery) -> impl IntoView {
+pub fn LeadsTab(id: Uuid, query: LeadQuery, children: Children) -> impl IntoView {
     let import: UploadAction<LeadImportReport> =
         Action::new_local(|data: &FormData| import_leads(data.clone().into()));
+    let actions = LeadActions::provide();
+    let changed = expect_context::<CampaignChanged>();
+    // The header's counts follow the changes made here.
+    Effect::new(move |previous: Option<usize>| {
+        let version = actions.version();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
+    let list = NodeRef::new();
+    let refresh = Signal::derive(move || import.version().get() + actions.version());
+    follow_server_html(refresh, list, move || lead_list_html(id, query.clone()));
     view! {
         <div class="space-y-6">
             <ImportLeads id import/>
-            <LeadList id query import_version=import.version()/>
+            <div node_ref=list on:submit=actions.send_changes()>{children()}</div>
         </div>
+        <UndoToast/>
     }
 }
 
@@ -443,43 +463,65 @@ fn ImportReport(report: LeadImportReport) -> impl IntoView {
     }
 }
 
+/// What the lead list shows: a page of the table, or the board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LeadListData {
+    Table(Page<Lead>),
+    Board(Pipeline),
+}
+
+#[server]
+pub async fn load_lead_list(id: Uuid, query: LeadQuery) -> Result<LeadListData, AppError> {
+    if query.board {
+        return Ok(LeadListData::Board(super::pipeline::load_pipeline(id).await?));
+    }
+    let LeadQuery { status, q, sort, page, after, before, .. } = query;
+    let page = load_leads(id, Some(status), Some(q), Some(sort), page, after, before).await?;
+    Ok(LeadListData::Table(page))
+}
+
+/// The lead list drawn by the server, for the Leads tab to put in place after a change.
+#[server]
+pub async fn lead_list_html(id: Uuid, query: LeadQuery) -> Result<String, AppError> {
+    let data = load_lead_list(id, query.clone()).await?;
+    Ok(render_to_html(move || lead_list(id, query, Ok(data))))
+}
+
+/// The lead list of the page (server-rendered).
+#[component]
+pub fn LeadList(id: Uuid, query: LeadQuery) -> impl IntoView {
+    let data = Resource::new(|| (), {
+        let query = query.clone();
+        move |_| load_lead_list(id, query.clone())
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || data.get().map(|data| lead_list(id, query.clone(), data))}
+        </Suspense>
+    }
+}
+
 /// The campaign's leads as a table (filter, search, sort, pages) or as the pipeline board,
 /// chosen by `?view=` so the back button switches back.
-#[component]
-fn LeadList(id: Uuid, query: LeadQuery, import_version: RwSignal<usize>) -> impl IntoView {
-    let LeadQuery { board, status, q, sort, page, after, before } = query;
-    let actions = LeadActions::provide();
-    let refresh = Signal::derive(move || import_version.get() + actions.version());
-    let changed = expect_context::<CampaignChanged>();
-    // The header's counts follow the changes made here.
-    Effect::new(move |previous: Option<usize>| {
-        let version = actions.version();
-        if previous.is_some_and(|p| p != version) {
-            changed.bump();
-        }
-        version
-    });
-    let filter = (status.clone(), q.clone(), sort.clone());
-    let leads = Resource::new(
-        move || refresh.get(),
-        move |_| {
-            let (status, q, sort) = filter.clone();
-            async move {
-                if board {
-                    // The board loads its own data.
-                    return Ok(None);
-                }
-                load_leads(id, Some(status), Some(q), Some(sort), page, after, before)
-                    .await
-                    .map(Some)
-            }
-        },
-    );
+fn lead_list(id: Uuid, query: LeadQuery, data: Result<LeadListData, AppError>) -> AnyView {
+    let LeadQuery { board, status, q, sort, .. } = query;
     let view_link = |name: &'static str| {
         if name == "board" {
             format!("/campaigns/{id}?tab=leads&view=board")
         } else {
             format!("/campaigns/{id}?tab=leads")
+        }
+    };
+    let filtered = !status.is_empty() || !q.is_empty();
+    let shown = match data {
+        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+        Ok(LeadListData::Board(pipeline)) => view! { <PipelineBoard id pipeline/> }.into_any(),
+        Ok(LeadListData::Table(page)) if page.items.is_empty() && !filtered => view! {
+            <EmptyState title="No leads yet"
+                message="Import a CSV file above: one row per person, with at least an email column."/>
+        }.into_any(),
+        Ok(LeadListData::Table(page)) => {
+            view! { <LeadTable id page status=status.clone() q=q.clone() sort=sort.clone()/> }.into_any()
         }
     };
     view! {
@@ -502,43 +544,27 @@ fn LeadList(id: Uuid, query: LeadQuery, import_version: RwSignal<usize>) -> impl
                     }).collect_view()}
                 </nav>
             </div>
-            {if board {
-                view! { <PipelineBoard id refresh/> }.into_any()
-            } else {
-                let filtered = !status.is_empty() || !q.is_empty();
-                view! {
-                    <form method="get" action="" class="flex flex-wrap gap-2" role="search">
-                        <input type="hidden" name="tab" value="leads"/>
-                        <input type="hidden" name="sort" value=sort.clone()/>
-                        <label for="lead-status" class="sr-only">"Status"</label>
-                        <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
-                            <option value="" selected=status.is_empty()>"All statuses"</option>
-                            {LeadStatus::ALL.iter().map(|s| view! {
-                                <option value=s.as_str() selected=status == s.as_str()>{s.as_str().replace('_', " ")}</option>
-                            }).collect_view()}
-                            <option value=Stage::OptedOut.as_str() selected=status == Stage::OptedOut.as_str()>
-                                "opted out (unsubscribed or suppressed)"
-                            </option>
-                        </select>
-                        <label for="lead-search" class="sr-only">"Search leads"</label>
-                        <input id="lead-search" type="search" name="q" value=q.clone() placeholder="Address, name or company"
-                            class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
-                        <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
-                    </form>
-                    <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                        {move || leads.get().map(|result| match result {
-                            Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                            Ok(None) => ().into_any(),
-                            Ok(Some(page)) if page.items.is_empty() && !filtered => view! {
-                                <EmptyState title="No leads yet"
-                                    message="Import a CSV file above: one row per person, with at least an email column."/>
-                            }.into_any(),
-                            Ok(Some(page)) => view! { <LeadTable id page status=status.clone() q=q.clone() sort=sort.clone()/> }.into_any(),
-                        })}
-                    </Transition>
-                }.into_any()
-            }}
-            <UndoToast/>
+            {(!board).then(|| view! {
+                <form method="get" action="" class="flex flex-wrap gap-2" role="search">
+                    <input type="hidden" name="tab" value="leads"/>
+                    <input type="hidden" name="sort" value=sort/>
+                    <label for="lead-status" class="sr-only">"Status"</label>
+                    <select id="lead-status" name="status" class="rounded-md border border-slate-300 bg-white px-2 py-2 text-sm">
+                        <option value="" selected=status.is_empty()>"All statuses"</option>
+                        {LeadStatus::ALL.iter().map(|s| view! {
+                            <option value=s.as_str() selected=status == s.as_str()>{s.as_str().replace('_', " ")}</option>
+                        }).collect_view()}
+                        <option value=Stage::OptedOut.as_str() selected=status == Stage::OptedOut.as_str()>
+                            "opted out (unsubscribed or suppressed)"
+                        </option>
+                    </select>
+                    <label for="lead-search" class="sr-only">"Search leads"</label>
+                    <input id="lead-search" type="search" name="q" value=q placeholder="Address, name or company"
+                        class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
+                    <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Filter"</button>
+                </form>
+            })}
+            {shown}
         </section>
     }
     .into_any()

@@ -47,6 +47,40 @@ impl LeadActions {
     pub(crate) fn version(self) -> usize {
         self.change.version().get() + self.undo.version().get()
     }
+
+    /// For `on:submit` around server-drawn [`LeadChangeForm`]s: sends a button's change
+    /// through [`Self::change`] instead of posting the form, so the page stays.
+    pub(crate) fn send_changes(self) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+        move |event| {
+            let is_lead_change = event
+                .target()
+                .and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target).ok())
+                .is_some_and(|form| form.has_attribute("data-lead-change"));
+            if is_lead_change && let Ok(change) = ChangeLead::from_event(&event) {
+                event.prevent_default();
+                self.change.dispatch(change);
+            }
+        }
+    }
+}
+
+/// A form that changes a lead's status (`replied` or `suppressed`). Drawn by the server: it
+/// posts to the server function as it is, and an island that has the lead actions sends it
+/// through them ([`LeadActions::send_changes`]).
+#[component]
+pub(crate) fn LeadChangeForm(
+    lead_id: Uuid,
+    status: &'static str,
+    children: Children,
+) -> impl IntoView {
+    use server_fn::ServerFn;
+    view! {
+        <form method="post" action=ChangeLead::url() data-lead-change="">
+            <input type="hidden" name="lead_id" value=lead_id.to_string()/>
+            <input type="hidden" name="status" value=status/>
+            {children()}
+        </form>
+    }
 }
 
 fn can_mark_replied(status: LeadStatus) -> bool {
@@ -67,7 +101,6 @@ fn can_suppress(status: LeadStatus) -> bool {
 /// Plain forms: they work before the page is interactive too.
 #[component]
 pub(crate) fn LeadButtons(lead: Lead) -> impl IntoView {
-    let actions = expect_context::<LeadActions>();
     let Lead { id, email, status, .. } = lead;
     let buttons = [
         ("replied", "Mark as replied", can_mark_replied(status)),
@@ -78,14 +111,12 @@ pub(crate) fn LeadButtons(lead: Lead) -> impl IntoView {
             {buttons.into_iter().filter(|(.., shown)| *shown).map(|(status, label, _)| {
                 let email = email.clone();
                 view! {
-                <ActionForm action=actions.change>
-                    <input type="hidden" name="lead_id" value=id.to_string()/>
-                    <input type="hidden" name="status" value=status/>
-                    <button type="submit" disabled=move || actions.change.pending().get()
-                        class="whitespace-nowrap rounded-md bg-white px-2 py-1 text-xs font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600 disabled:opacity-60">
+                <LeadChangeForm lead_id=id status>
+                    <button type="submit"
+                        class="whitespace-nowrap rounded-md bg-white px-2 py-1 text-xs font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 focus-visible:outline-indigo-600">
                         {label}<span class="sr-only">{format!(" ({})", email)}</span>
                     </button>
-                </ActionForm>
+                </LeadChangeForm>
             }.into_any()}).collect_view()}
         </div>
     }
@@ -183,24 +214,20 @@ pub(crate) fn UndoToast() -> impl IntoView {
 /// The board: one column per stage with its count, its first leads and a link to all of
 /// them in the table.
 #[component]
-pub(crate) fn PipelineBoard(id: Uuid, refresh: Signal<usize>) -> impl IntoView {
-    let board = Resource::new(move || refresh.get(), move |_| load_pipeline(id));
-    view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || board.get().map(|result| match result {
-                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(pipeline) if pipeline.total == 0 => view! {
-                    <EmptyState title="No leads yet"
-                        message="Import a CSV file above: one row per person, with at least an email column. Each lead then moves across the board from Pending to where it ends."/>
-                }.into_any(),
-                Ok(pipeline) => view! {
-                    <div class="-mx-1 flex gap-3 overflow-x-auto px-1 pb-2" data-testid="pipeline-board">
-                        {pipeline.stages.into_iter().map(|stage| view! { <StageColumn id stage/> }).collect_view()}
-                    </div>
-                }.into_any(),
-            })}
-        </Transition>
+pub(crate) fn PipelineBoard(id: Uuid, pipeline: Pipeline) -> impl IntoView {
+    if pipeline.total == 0 {
+        return view! {
+            <EmptyState title="No leads yet"
+                message="Import a CSV file above: one row per person, with at least an email column. Each lead then moves across the board from Pending to where it ends."/>
+        }
+        .into_any();
     }
+    view! {
+        <div class="-mx-1 flex gap-3 overflow-x-auto px-1 pb-2" data-testid="pipeline-board">
+            {pipeline.stages.into_iter().map(|stage| view! { <StageColumn id stage/> }).collect_view()}
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
