@@ -63,7 +63,8 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <PageHeader title="Team & settings" subtitle="Your account, API tokens and your team."/>
         <div class="grid gap-6 lg:grid-cols-3">
-            <div class="space-y-6 lg:col-span-2">
+            // A gap, not `space-y-*`: the islands' wrappers would take the margins.
+            <div class="flex flex-col gap-6 lg:col-span-2">
                 <ApiTokens/>
                 <LeadPolicy/>
             </div>
