@@ -1,6 +1,5 @@
 //! The one spelling of a merge-field name: CSV headers ("First Name", "E-Mail-Adresse") and
 //! template placeholders (`<<first name>>`) both go through it, so they always meet.
-//! WASM-safe, because the browser's template preview normalizes placeholders the same way.
 
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 

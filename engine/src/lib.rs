@@ -1,17 +1,17 @@
 //! Outreach's domain logic, shared by the web UI's server functions (`app`), the REST API and
 //! the `outreach` binary (`server`).
 //!
-//! Without the `server` feature only the WASM-safe core is compiled (what the browser needs
-//! for live previews); everything that talks to PostgreSQL, Gmail or the network is behind it.
+//! Without the `server` feature only the shapes and small helpers the browser needs are
+//! compiled; everything that talks to PostgreSQL, Gmail or the network is behind it, and so
+//! are templates and field names (the browser asks the server to check and render those, so
+//! its bundle carries neither the parser nor the Unicode tables).
 
 pub mod email_address;
-pub mod field_name;
 pub mod model;
 pub mod sandbox_inbox;
 pub mod send_estimate;
 pub mod senders;
 pub mod single_line;
-pub mod template;
 
 #[cfg(feature = "server")]
 pub mod auth;
@@ -36,6 +36,8 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod events;
 #[cfg(feature = "server")]
+pub mod field_name;
+#[cfg(feature = "server")]
 pub mod gmail;
 #[cfg(feature = "server")]
 pub mod google;
@@ -51,6 +53,8 @@ pub mod scheduling;
 pub mod suppression;
 #[cfg(feature = "server")]
 pub mod team;
+#[cfg(feature = "server")]
+pub mod template;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "server")]

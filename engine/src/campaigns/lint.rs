@@ -16,8 +16,6 @@ use crate::unsubscribe;
 
 /// Per-lead problems listed in a report; all are counted.
 const MAX_LEAD_PROBLEMS: usize = 200;
-/// The fields every lead has besides its custom ones.
-const STANDARD_FIELDS: [&str; 3] = ["email", "first_name", "company"];
 /// A value is "empty" when it has only these characters: exactly what Rust's `str::trim`
 /// removes, which is what rendering treats as empty.
 const BLANK_PATTERN: &str = r"^[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
@@ -41,10 +39,7 @@ pub async fn lint(pool: &PgPool, team_id: Uuid, campaign_id: Uuid) -> Result<Lin
             return Ok(report);
         }
     };
-    let known: Vec<&str> = STANDARD_FIELDS
-        .into_iter()
-        .chain(campaign.lead_fields.iter().map(String::as_str))
-        .collect();
+    let known = campaign.merge_fields();
     template_problems(&steps, &known, &mut report);
     lead_problems(pool, team_id, campaign_id, &steps, &known, &mut report).await?;
     Ok(report)

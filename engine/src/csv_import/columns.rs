@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CsvError;
 use crate::field_name::normalize_field_name;
+use crate::model::STANDARD_FIELDS;
 
 const EMAIL_NAMES: &[&str] = &[
     "email",
@@ -58,9 +59,6 @@ const COMPANY_NAMES: &[&str] = &[
     "societe",
     "empresa",
 ];
-
-/// Merge-field names the standard columns own; a custom column never takes them.
-const STANDARD_FIELDS: [&str; 3] = ["email", "first_name", "company"];
 
 /// One column of the header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,7 +171,8 @@ pub(super) fn apply_overrides(
     Ok(unique_custom_names(roles))
 }
 
-/// Renames custom fields that collide with each other or with a standard field.
+/// Renames custom fields that collide with each other or with a standard field (whose names a
+/// custom column never takes).
 fn unique_custom_names(roles: Vec<ColumnRole>) -> Vec<ColumnRole> {
     let mut taken: HashSet<String> = STANDARD_FIELDS.iter().map(|s| (*s).to_owned()).collect();
     roles

@@ -154,6 +154,9 @@ pub struct CampaignStats {
     pub allowance_today: i64,
 }
 
+/// The merge fields every lead has, besides the custom ones its CSV brought.
+pub const STANDARD_FIELDS: [&str; 3] = ["email", "first_name", "company"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Campaign {
@@ -175,6 +178,13 @@ pub struct Campaign {
     pub started_at: Option<DateTime<Utc>>,
     /// When it completed by itself, nothing being left to send.
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Campaign {
+    /// Every merge field its leads have: the standard ones, then the imported custom ones.
+    pub fn merge_fields(&self) -> Vec<&str> {
+        STANDARD_FIELDS.into_iter().chain(self.lead_fields.iter().map(String::as_str)).collect()
+    }
 }
 
 /// A campaign as the list shows it.
@@ -326,6 +336,7 @@ pub struct Preview {
     pub problems: Vec<String>,
 }
 
+#[cfg(feature = "server")]
 impl crate::template::FieldLookup for Lead {
     fn field(&self, name: &str) -> Option<&str> {
         match name {

@@ -39,6 +39,16 @@ impl Template {
     }
 }
 
+/// What is wrong with a template as typed, in words: its syntax errors, or when it parses,
+/// the fields it uses that are not in `known`. Empty when it is fine. The step editor checks
+/// each keystroke with it.
+pub fn source_problems<S: AsRef<str>>(source: &str, known: &[S]) -> Vec<String> {
+    match Template::parse(source) {
+        Err(e) => e.errors.iter().map(ToString::to_string).collect(),
+        Ok(template) => template.check_fields(known).iter().map(ToString::to_string).collect(),
+    }
+}
+
 /// The known name nearest to `name` by edit distance, if it is near enough to be a typo
 /// (at most a third of the name's length, and at least 2 edits allowed).
 fn closest<S: AsRef<str>>(name: &str, known: &[S]) -> Option<String> {
@@ -77,6 +87,22 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("frist_name", "first_name"), 2);
         assert_eq!(edit_distance("straße", "strase"), 1);
+    }
+
+    #[test]
+    fn a_source_has_its_syntax_errors_or_else_its_unknown_fields() {
+        let known = ["email", "first_name", "company"];
+        assert_eq!(source_problems("Hi <<first_name|there>>, {a|b}", &known), Vec::<String>::new());
+        let syntax = source_problems("Hi <<frist_name>> and <<first_name", &known);
+        assert_eq!(syntax.len(), 1, "{syntax:?}");
+        assert!(syntax[0].contains("<< is not closed"), "{syntax:?}");
+        assert_eq!(
+            source_problems("Hi <<frist_name>> at <<industry>>", &known),
+            [
+                "unknown field <<frist_name>>: did you mean first_name?",
+                "unknown field <<industry>>: the leads have no such column",
+            ]
+        );
     }
 
     #[test]

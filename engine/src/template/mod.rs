@@ -1,5 +1,5 @@
 //! Email templates: merge fields and spintax, parsed once and rendered per lead.
-//! WASM-safe, so the browser's live preview runs this very code and preview == send.
+//! The server's preview and lint run this very code, so preview == send.
 //!
 //! Syntax:
 //! - `<<first_name>>` inserts a lead field; `<<first_name|there>>` uses `there` when the
@@ -17,7 +17,7 @@ mod spin;
 
 use std::collections::BTreeMap;
 
-pub use check::TemplateProblem;
+pub use check::{TemplateProblem, source_problems};
 pub use parse::{ParseError, SyntaxError, SyntaxErrorKind};
 /// The MIME footer escapes its HTML the same way.
 #[cfg(feature = "server")]

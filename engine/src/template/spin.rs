@@ -1,7 +1,6 @@
 //! Deterministic spintax choices. The seed depends only on the lead and the step, and the
 //! hashes are written out here (not `std`'s hasher, which may change between Rust releases),
-//! so a preview in the browser, a send next month and a re-send after an upgrade all pick
-//! the same options.
+//! so a preview, a send next month and a re-send after an upgrade all pick the same options.
 
 const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;

@@ -1,6 +1,6 @@
 //! The campaign pages' server functions as the browser calls them: create, check a file and
-//! import it with a chosen column mapping, save steps, preview, other teams kept out, and the
-//! team setting for leads already in another campaign.
+//! import it with a chosen column mapping, save steps, check them as typed, preview, other
+//! teams kept out, and the team setting for leads already in another campaign.
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -116,6 +116,31 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
         call_json::<app::pages::campaigns::SaveSteps>(&app, &app.client, bad).await;
     assert!(!status.is_success());
     assert_eq!(body["Invalid"]["field"], "steps[0].body", "{body}");
+
+    // The editor's live check knows the campaign's fields (here only the standard ones).
+    let checked = app
+        .call::<app::pages::campaigns::CheckStep>(
+            &app.client,
+            &[
+                ("id", &id),
+                ("subject", "Hi <<first_name"),
+                ("body", "Hi <<frist_name>> from <<stadt>>"),
+                ("html", "<p><<company>></p>"),
+            ],
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert!(checked["subject"][0].as_str().unwrap().contains("<< is not closed"), "{checked}");
+    assert_eq!(
+        checked["body"],
+        json!([
+            "unknown field <<frist_name>>: did you mean first_name?",
+            "unknown field <<stadt>>: the leads have no such column"
+        ])
+    );
+    assert_eq!(checked["html"], json!([]));
 
     let preview = app
         .call::<app::pages::campaigns::PreviewStep>(&app.client, &[("id", &id), ("step", "1")])

@@ -554,6 +554,12 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         ),
         case("preview_step", form(&[("id", &campaign), ("step", "1")]), NotFound, false),
         case("lint_campaign", form(&[("id", &campaign)]), NotFound, false),
+        case(
+            "check_step",
+            form(&[("id", &campaign), ("subject", ""), ("body", "Hi"), ("html", "")]),
+            NotFound,
+            false,
+        ),
         case("remove_lead", form(&[("id", &campaign), ("lead_id", &lead)]), NotFound, false),
         case("load_campaign", form(&[("id", &campaign)]), NotFound, false),
         case(
