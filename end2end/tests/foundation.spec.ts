@@ -75,6 +75,25 @@ test('an admin adds a rep; the rep cannot open admin pages; logout ends the sess
   await repPage.goto('/campaigns');
   await expect(repPage).toHaveURL(/\/login\?next=\/campaigns$/);
   await repContext.close();
+
+  // The list of users is drawn by the server; its forms still answer in place.
+  const users = page.getByTestId('team-users');
+  const rita = users.getByRole('listitem').filter({ hasText: rep.email });
+  await rita.getByText('Reset password').click();
+  await rita.getByLabel('New password').fill('short');
+  await rita.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'New password:' })).toContainText('at least 10 characters');
+  await rita.getByLabel('New password').fill(rep.password);
+  await rita.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText('Password changed. That user is signed out everywhere.')).toBeVisible();
+  await form.getByLabel('Name').fill('Temp Worker');
+  await form.getByLabel('Email').fill('temp@acme.test');
+  await form.getByLabel('Initial password').fill('a temporary password');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const temp = users.getByRole('listitem').filter({ hasText: 'temp@acme.test' });
+  await temp.getByRole('button', { name: 'Remove' }).click();
+  await expect(temp).toHaveCount(0);
+  await expect(users).toContainText(rep.email);
 });
 
 test('the browser code is served gzipped; pages stream uncompressed', async ({ request }) => {

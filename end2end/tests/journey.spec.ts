@@ -134,7 +134,11 @@ test('a campaign set up from a CSV runs, replies come in, and every page shows i
   await page.goto(`${campaignUrl}?tab=schedule`);
   await expect(page.locator('nav[data-hydrated="true"]')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByLabel('End hour (1–24)')).toHaveValue('24');
+  const plan = page.getByTestId('schedule-summary');
+  await expect(plan).toContainText('Choose at least one sender account');
   await page.getByLabel(mailbox).check();
+  // The plan follows what the form holds, before it is saved.
+  await expect(plan).toContainText('≈ 2 emails a day from 1 account');
   await page.getByRole('button', { name: 'Save schedule' }).click();
   await expect(page.getByText('Schedule saved.')).toBeVisible();
 
@@ -149,6 +153,7 @@ test('a campaign set up from a CSV runs, replies come in, and every page shows i
   await expect(review.getByRole('listitem').filter({ hasText: 'days later' })).toHaveText('Re: Idea for <<company>> · 2 days later');
   await expect(review).toContainText(`${mailbox} · active · up to 2 a day`);
   await expect(review).toContainText('No errors.');
+  await expect(page.getByTestId('review-summary')).toContainText('≈ 2 emails a day from 1 account');
   await expect(next).toHaveCount(0);
   await shot('07-review');
 

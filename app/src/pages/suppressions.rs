@@ -2,6 +2,7 @@
 //! (admins), CSV import and export.
 
 use engine::model::{Page, Suppression, SuppressionImportReport, SuppressionReason};
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{FormData, HtmlFormElement};
 
 use crate::components::forms::{FormError, TextField, action_error, field_error};
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Pager, Tone};
 use crate::error::AppError;
 use crate::format::{datetime, urlencode};
@@ -31,6 +35,13 @@ pub async fn load_suppressions(q: Option<String>, page: i64) -> Result<Suppressi
     let page =
         engine::suppression::list(&state.pool, user.team_id, q.as_deref(), page, PER_PAGE).await?;
     Ok(SuppressionList { page, can_remove: user.is_admin() })
+}
+
+/// The list drawn by the server, for the page to put in place after a change.
+#[server]
+pub async fn suppression_list_html(q: String, page: i64) -> Result<String, AppError> {
+    let list = load_suppressions(Some(q.clone()).filter(|q| !q.is_empty()), page).await?;
+    Ok(render_to_html(move || suppression_list(q, Ok(list))))
 }
 
 #[server]
@@ -93,23 +104,25 @@ pub fn SuppressionsPage() -> impl IntoView {
     let query = use_query_map().read_untracked().clone();
     let q = query.get("q").unwrap_or_default();
     let page = query.get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(1);
-    view! { <Suppressions q page/> }
+    view! { <Suppressions q=q.clone() page><SuppressionListPanel q page/></Suppressions> }
 }
 
-/// The list follows additions, removals and imports without reloading the page.
-/// `q` and `page`: the search and the page of the list shown (`?q=…&page=…`).
+/// The list (`children`, drawn by the server) follows additions, removals and imports without
+/// reloading the page. `q` and `page`: the search and the page of the list shown
+/// (`?q=…&page=…`).
 #[island]
-fn Suppressions(q: String, page: i64) -> impl IntoView {
+fn Suppressions(q: String, page: i64, children: Children) -> impl IntoView {
     let add = ServerAction::<AddSuppression>::new();
     let remove = ServerAction::<RemoveSuppression>::new();
     let import = Action::new_local(|data: &FormData| import_suppressions(data.clone().into()));
-    let list = Resource::new(
-        move || (add.version().get(), remove.version().get(), import.version().get()),
-        {
-            let q = q.clone();
-            move |_| load_suppressions(Some(q.clone()).filter(|q| !q.is_empty()), page)
-        },
-    );
+    let list = NodeRef::<Div>::new();
+    let refresh = Signal::derive(move || {
+        add.version().get() + remove.version().get() + import.version().get()
+    });
+    follow_server_html(refresh, list, {
+        let q = q.clone();
+        move || suppression_list_html(q.clone(), page)
+    });
     view! {
         <PageHeader title="Suppression list" subtitle="Addresses and domains your team never emails. Checked right before every send.">
             <a href="/suppressions/export.csv" rel="external" download="suppressions.csv"
@@ -126,16 +139,7 @@ fn Suppressions(q: String, page: i64) -> impl IntoView {
                     <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Search"</button>
                 </form>
                 <FormError error=action_error(remove)/>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                    {move || list.get().map(|result| match result {
-                        Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.page.items.is_empty() && q.is_empty() => view! {
-                            <EmptyState title="Nobody is suppressed yet"
-                                message="People who unsubscribe or bounce are added here automatically and are never emailed again by anyone on your team. You can also add addresses or whole domains by hand, or import a CSV."/>
-                        }.into_any(),
-                        Ok(list) => view! { <SuppressionTable list remove q=q.clone() /> }.into_any(),
-                    })}
-                </Transition>
+                <div node_ref=list on:submit=send_marked_forms("data-remove-suppression", remove)>{children()}</div>
             </div>
             <div class="space-y-6">
                 <AddSuppressionForm add/>
@@ -145,12 +149,36 @@ fn Suppressions(q: String, page: i64) -> impl IntoView {
     }
 }
 
+/// The list of the page (server-rendered).
 #[component]
-fn SuppressionTable(
-    list: SuppressionList,
-    remove: ServerAction<RemoveSuppression>,
-    q: String,
-) -> impl IntoView {
+pub fn SuppressionListPanel(q: String, page: i64) -> impl IntoView {
+    let list = Resource::new(|| (), {
+        let q = q.clone();
+        move |_| load_suppressions(Some(q.clone()).filter(|q| !q.is_empty()), page)
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || list.get().map(|list| suppression_list(q.clone(), list))}
+        </Suspense>
+    }
+}
+
+fn suppression_list(q: String, list: Result<SuppressionList, AppError>) -> AnyView {
+    match list {
+        Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+        Ok(list) if list.page.items.is_empty() && q.is_empty() => view! {
+            <EmptyState title="Nobody is suppressed yet"
+                message="People who unsubscribe or bounce are added here automatically and are never emailed again by anyone on your team. You can also add addresses or whole domains by hand, or import a CSV."/>
+        }.into_any(),
+        Ok(list) => view! { <SuppressionTable list q/> }.into_any(),
+    }
+}
+
+/// A row's "Remove" is a form marked `data-remove-suppression`, which the page's island
+/// sends through its action.
+#[component]
+fn SuppressionTable(list: SuppressionList, q: String) -> impl IntoView {
+    use server_fn::ServerFn;
     let SuppressionList { page, can_remove } = list;
     let pages = page.pages();
     let current = page.page;
@@ -184,10 +212,10 @@ fn SuppressionTable(
                                 <td class="hidden px-4 py-3 text-slate-500 md:table-cell">{datetime(entry.created_at)}</td>
                                 <td class="px-4 py-3 text-right">
                                     {can_remove.then(|| view! {
-                                        <ActionForm action=remove>
+                                        <form method="post" action=RemoveSuppression::url() data-remove-suppression="">
                                             <input type="hidden" name="id" value=entry.id.to_string()/>
                                             <button type="submit" class="text-xs text-rose-600 hover:underline">"Remove"</button>
-                                        </ActionForm>
+                                        </form>
                                     })}
                                 </td>
                             </tr>

@@ -2,11 +2,15 @@
 //! remove, reset a password.
 
 use engine::model::{Team, User};
+use leptos::html::Div;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::components::forms::{FormError, TextArea, TextField, action_error, field_error};
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::{Badge, Card, ErrorPanel, PageHeader, Tone};
 use crate::error::AppError;
 
@@ -23,6 +27,13 @@ pub async fn load_team_overview() -> Result<TeamOverview, AppError> {
     let team = engine::team::get_team(&state.pool, admin.team_id).await?;
     let users = engine::team::list_users(&state.pool, admin.team_id).await?;
     Ok(TeamOverview { team, users, me: admin.id })
+}
+
+/// The list of users drawn by the server, for the page to put in place after a change.
+#[server]
+pub async fn team_users_html() -> Result<String, AppError> {
+    let TeamOverview { users, me, .. } = load_team_overview().await?;
+    Ok(render_to_html(move || team_users(users, me)))
 }
 
 #[server]
@@ -82,21 +93,9 @@ pub async fn reset_member_password(user_id: Uuid, password: String) -> Result<()
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    view! { <Team/> }
-}
-
-#[island]
-fn Team() -> impl IntoView {
-    let update = ServerAction::<UpdateTeamSettings>::new();
-    let add = ServerAction::<AddTeamMember>::new();
-    let remove = ServerAction::<RemoveTeamMember>::new();
-    let reset = ServerAction::<ResetMemberPassword>::new();
-    let overview = Resource::new(
-        move || (update.version().get(), add.version().get(), remove.version().get()),
-        |_| load_team_overview(),
-    );
+    let overview = Resource::new(|| (), |_| load_team_overview());
     view! {
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || overview.get().map(|result| match result {
                 Err(AppError::Forbidden(_)) => {
                     forbidden();
@@ -106,9 +105,11 @@ fn Team() -> impl IntoView {
                     }.into_any()
                 }
                 Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(overview) => view! { <TeamSettings overview update add remove reset/> }.into_any(),
+                Ok(TeamOverview { team, users, me }) => view! {
+                    <TeamSettings team>{team_users(users, me)}</TeamSettings>
+                }.into_any(),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -120,72 +121,44 @@ fn forbidden() {
     }
 }
 
-#[component]
-fn TeamSettings(
-    overview: TeamOverview,
-    update: ServerAction<UpdateTeamSettings>,
-    add: ServerAction<AddTeamMember>,
-    remove: ServerAction<RemoveTeamMember>,
-    reset: ServerAction<ResetMemberPassword>,
-) -> impl IntoView {
+/// The team's details and the forms; `children` is the list of users, drawn by the server
+/// and drawn again after a user is added or removed. Its "Remove" and
+/// "Set password" are forms marked `data-member-remove` and `data-member-reset`, which go
+/// through this island's actions.
+#[island]
+fn TeamSettings(team: Team, children: Children) -> impl IntoView {
+    let update = ServerAction::<UpdateTeamSettings>::new();
+    let add = ServerAction::<AddTeamMember>::new();
+    let remove = ServerAction::<RemoveTeamMember>::new();
+    let reset = ServerAction::<ResetMemberPassword>::new();
     let update_error = action_error(update);
     let add_error = action_error(add);
-    let remove_error = action_error(remove);
     let reset_error = action_error(reset);
-    let TeamOverview { team, users, me } = overview;
+    let users = NodeRef::<Div>::new();
+    let refresh = Signal::derive(move || add.version().get() + remove.version().get());
+    follow_server_html(refresh, users, team_users_html);
+    let (send_removal, send_reset) = (
+        send_marked_forms("data-member-remove", remove),
+        send_marked_forms("data-member-reset", reset),
+    );
     view! {
         <PageHeader title="Team" subtitle="Your team's details and who can use Outreach."/>
         <div class="grid gap-6 lg:grid-cols-3">
             <div class="space-y-6 lg:col-span-2">
                 <Card title="Users" description="Reps run campaigns; admins also connect sender accounts and manage the team.">
-                    <FormError error=remove_error/>
+                    <FormError error=action_error(remove)/>
                     <FormError error=reset_error/>
+                    {move || field_error(reset_error, "password").get().map(|message| view! {
+                        <p role="alert" class="mb-3 rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700">
+                            {format!("New password: {message}")}
+                        </p>
+                    })}
                     {move || reset.value().get().and_then(Result::ok).map(|_| view! {
                         <p role="status" class="mb-3 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
                             "Password changed. That user is signed out everywhere."
                         </p>
                     })}
-                    <ul class="divide-y divide-slate-100" data-testid="team-users">
-                        {users.into_iter().map(|user| {
-                            let is_me = user.id == me;
-                            view! {
-                                <li class="py-3">
-                                    <div class="flex flex-wrap items-center justify-between gap-3">
-                                        <div class="min-w-0">
-                                            <p class="text-sm font-medium text-slate-900">
-                                                {user.name.clone()} {is_me.then_some(" (you)")}
-                                            </p>
-                                            <p class="text-xs text-slate-500">{user.email.clone()}</p>
-                                        </div>
-                                        <div class="flex items-center gap-2">
-                                            <Badge tone=if user.is_admin() { Tone::Info } else { Tone::Neutral } text=user.role.as_str()/>
-                                            {(!is_me).then(|| view! {
-                                                <ActionForm action=remove>
-                                                    <input type="hidden" name="user_id" value=user.id.to_string()/>
-                                                    <button type="submit" class="rounded-md px-2 py-1 text-xs text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
-                                                        "Remove"
-                                                    </button>
-                                                </ActionForm>
-                                            })}
-                                        </div>
-                                    </div>
-                                    <details class="mt-2">
-                                        <summary class="cursor-pointer text-xs text-indigo-600">"Reset password"</summary>
-                                        <ActionForm action=reset attr:class="mt-2 flex flex-wrap items-end gap-2">
-                                            <input type="hidden" name="user_id" value=user.id.to_string()/>
-                                            <label class="sr-only" for=format!("reset-{}", user.id)>"New password"</label>
-                                            <input id=format!("reset-{}", user.id) name="password" type="password" autocomplete="new-password"
-                                                placeholder="New password (10+ characters)"
-                                                class="min-w-56 flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm"/>
-                                            <button type="submit" class="rounded-md bg-slate-800 px-3 py-1.5 text-xs font-semibold text-white hover:bg-slate-700">
-                                                "Set password"
-                                            </button>
-                                        </ActionForm>
-                                    </details>
-                                </li>
-                            }
-                        }).collect_view()}
-                    </ul>
+                    <div node_ref=users on:submit=move |event| { send_removal(event.clone()); send_reset(event) }>{children()}</div>
                 </Card>
                 <Card title="Add a user">
                     <ActionForm action=add attr:class="grid gap-4 sm:grid-cols-2" attr:data-testid="add-user-form">
@@ -225,4 +198,54 @@ fn TeamSettings(
             </Card>
         </div>
     }
+}
+
+/// The team's users, each with "Remove" (not oneself) and "Reset password".
+fn team_users(users: Vec<User>, me: Uuid) -> AnyView {
+    use server_fn::ServerFn;
+    view! {
+        <ul class="divide-y divide-slate-100" data-testid="team-users">
+            {users.into_iter().map(|user| {
+                let is_me = user.id == me;
+                view! {
+                    <li class="py-3">
+                        <div class="flex flex-wrap items-center justify-between gap-3">
+                            <div class="min-w-0">
+                                <p class="text-sm font-medium text-slate-900">
+                                    {user.name.clone()} {is_me.then_some(" (you)")}
+                                </p>
+                                <p class="text-xs text-slate-500">{user.email.clone()}</p>
+                            </div>
+                            <div class="flex items-center gap-2">
+                                <Badge tone=if user.is_admin() { Tone::Info } else { Tone::Neutral } text=user.role.as_str()/>
+                                {(!is_me).then(|| view! {
+                                    <form method="post" action=RemoveTeamMember::url() data-member-remove="">
+                                        <input type="hidden" name="user_id" value=user.id.to_string()/>
+                                        <button type="submit" class="rounded-md px-2 py-1 text-xs text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
+                                            "Remove"
+                                        </button>
+                                    </form>
+                                })}
+                            </div>
+                        </div>
+                        <details class="mt-2">
+                            <summary class="cursor-pointer text-xs text-indigo-600">"Reset password"</summary>
+                            <form method="post" action=ResetMemberPassword::url() data-member-reset=""
+                                class="mt-2 flex flex-wrap items-end gap-2">
+                                <input type="hidden" name="user_id" value=user.id.to_string()/>
+                                <label class="sr-only" for=format!("reset-{}", user.id)>"New password"</label>
+                                <input id=format!("reset-{}", user.id) name="password" type="password" autocomplete="new-password"
+                                    placeholder="New password (10+ characters)"
+                                    class="min-w-56 flex-1 rounded-md border border-slate-300 px-3 py-1.5 text-sm"/>
+                                <button type="submit" class="rounded-md bg-slate-800 px-3 py-1.5 text-xs font-semibold text-white hover:bg-slate-700">
+                                    "Set password"
+                                </button>
+                            </form>
+                        </details>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

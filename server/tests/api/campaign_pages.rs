@@ -1,6 +1,6 @@
 //! The campaign pages' server functions as the browser calls them: create, check a file and
-//! import it with a chosen column mapping, save steps, check them as typed, preview, other
-//! teams kept out, and the team setting for leads already in another campaign.
+//! import it with a chosen column mapping, save steps, check them as typed, preview, the plan and
+//! the review, other teams kept out, and the team setting for leads already in another campaign.
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -149,6 +149,44 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
         .await
         .unwrap();
     assert!(preview["body"].as_str().unwrap().starts_with("Hi Ann at Acme"), "{preview}");
+
+    // The Steps tab's preview and lint, drawn by the server: a step past the last is the
+    // last, and the second lead has no first name.
+    let side = app
+        .call::<app::pages::campaigns::StepsSideHtml>(
+            &app.client,
+            &[("id", &id), ("step", "5"), ("position", "1")],
+        )
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    assert!(side.contains("Lead 2 of 2: cy@example.com"), "{side}");
+    assert!(side.contains(r#"<option value="2" selected"#), "{side}");
+    assert!(side.contains(r#"data-preview-position="0""#), "{side}");
+    assert!(side.contains(r#"disabled data-preview-position="2""#), "{side}");
+    assert!(side.contains(">Next lead</button>"), "{side}");
+    assert!(side.contains("Following up"), "{side}");
+    assert!(side.contains(r#"data-testid="lint""#), "{side}");
+
+    // The plan in plain words, as saved and as typed; the Review tab, drawn by the server.
+    let (status, plan) = call_json::<app::pages::campaigns::ScheduleSummary>(
+        &app,
+        &app.client,
+        json!({"id": id, "sender_ids": []}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert!(plan.as_str().unwrap().starts_with("Choose at least one sender account"), "{plan}");
+    let review = app
+        .call::<app::pages::campaigns::ReviewHtml>(&app.client, &[("id", &id)])
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    assert!(review.contains("2 leads, 2 not mailed yet."), "{review}");
+    assert!(review.contains("Re: {Hi|Hello} &lt;&lt;first_name|there&gt;&gt;"), "{review}");
+    assert!(review.contains("data-start-campaign"), "{review}");
 }
 
 #[tokio::test]

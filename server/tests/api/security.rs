@@ -462,6 +462,7 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         case("load_daily_stats", form(&[("id", &campaign), ("days", "30")]), NotFound, false),
         case("undo_lead_change", form(&[("lead_id", &lead)]), NotFound, false),
         case("load_suppressions", form(&[("page", "1")]), OwnTeam, false),
+        case("suppression_list_html", form(&[("q", ""), ("page", "1")]), OwnTeam, false),
         case(
             "add_suppression",
             form(&[("target", "new@globex.test"), ("reason", "manual"), ("note", "")]),
@@ -476,6 +477,7 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
             false,
         ),
         case("load_team_overview", form(&[]), OwnTeam, true),
+        case("team_users_html", form(&[]), OwnTeam, true),
         case(
             "update_team_settings",
             form(&[("team_name", "Globex"), ("postal_address", "2 Side St")]),
@@ -555,6 +557,18 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         case("preview_step", form(&[("id", &campaign), ("step", "1")]), NotFound, false),
         case("lint_campaign", form(&[("id", &campaign)]), NotFound, false),
         case(
+            "load_steps_side",
+            form(&[("id", &campaign), ("step", "1"), ("position", "0")]),
+            NotFound,
+            false,
+        ),
+        case(
+            "steps_side_html",
+            form(&[("id", &campaign), ("step", "1"), ("position", "0")]),
+            NotFound,
+            false,
+        ),
+        case(
             "check_step",
             form(&[("id", &campaign), ("subject", ""), ("body", "Hi"), ("html", "")]),
             NotFound,
@@ -569,6 +583,14 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
             false,
         ),
         case("sender_choices", form(&[]), OwnTeam, false),
+        case(
+            "schedule_summary",
+            Args::Json(json!({"id": campaign, "schedule": schedule, "sender_ids": [w.sender]})),
+            NotFound,
+            false,
+        ),
+        case("load_review", form(&[("id", &campaign)]), NotFound, false),
+        case("review_html", form(&[("id", &campaign)]), NotFound, false),
         case(
             "save_schedule",
             Args::Json(

@@ -1,4 +1,4 @@
-//! The suppression list over the REST API and the download link.
+//! The suppression list over the REST API, the download link and the page's list.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -53,6 +53,20 @@ async fn addresses_and_domains_are_added_once_and_listed() {
     assert_eq!(search["total"], 1);
     assert_eq!(search["items"][0]["domain"], "competitor.io");
     assert_eq!(search["items"][0]["reason"], "complained");
+
+    // The page's list, drawn by the server, searched the same way; an admin may remove.
+    let html = app
+        .call::<app::pages::suppressions::SuppressionListHtml>(
+            &app.client,
+            &[("q", "competitor"), ("page", "1")],
+        )
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    assert!(html.contains("@competitor.io") && html.contains("asked us"), "{html}");
+    assert!(!html.contains("jane@acme.com"), "{html}");
+    assert!(html.contains("data-remove-suppression"), "{html}");
 }
 
 #[tokio::test]

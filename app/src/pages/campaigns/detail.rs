@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
 use super::charts::{ChartsTab, chart_days};
-use super::guide::{ReviewTab, SetupGuide};
+use super::guide::{ReviewPanel, ReviewTab, SetupGuide};
 use super::leads::{LeadList, LeadQuery, LeadsTab};
 use super::schedule::ScheduleTab;
-use super::steps::StepsTab;
+use super::steps::{StepsSidePanels, StepsTab};
 use super::{StatusReason, status_tone};
 use crate::components::forms::{FormError, action_error, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel};
@@ -71,9 +71,9 @@ pub fn CampaignPage() -> impl IntoView {
     };
     let tab = query.get("tab").unwrap_or_default();
     let content = match tab.as_str() {
-        "steps" => view! { <StepsIsland id/> }.into_any(),
+        "steps" => view! { <StepsIsland id><StepsSidePanels id/></StepsIsland> }.into_any(),
         "schedule" => view! { <ScheduleIsland id/> }.into_any(),
-        "review" => view! { <ReviewIsland id/> }.into_any(),
+        "review" => view! { <ReviewIsland id><ReviewPanel id/></ReviewIsland> }.into_any(),
         "charts" => {
             let days = chart_days(query.get("days"));
             view! { <ChartsIsland id><ChartsTab id days/></ChartsIsland> }.into_any()
@@ -106,9 +106,10 @@ fn LeadsIsland(id: Uuid, query: LeadQuery, children: Children) -> impl IntoView 
     view! { <CampaignFrame id tab="leads"><LeadsTab id query>{children()}</LeadsTab></CampaignFrame> }
 }
 
+/// `children`: the preview and the lint, drawn by the server.
 #[island]
-fn StepsIsland(id: Uuid) -> impl IntoView {
-    view! { <CampaignFrame id tab="steps"><StepsTab id/></CampaignFrame> }
+fn StepsIsland(id: Uuid, children: Children) -> impl IntoView {
+    view! { <CampaignFrame id tab="steps"><StepsTab id>{children()}</StepsTab></CampaignFrame> }
 }
 
 #[island]
@@ -116,9 +117,10 @@ fn ScheduleIsland(id: Uuid) -> impl IntoView {
     view! { <CampaignFrame id tab="schedule"><ScheduleTab id/></CampaignFrame> }
 }
 
+/// `children`: the summary, drawn by the server.
 #[island]
-fn ReviewIsland(id: Uuid) -> impl IntoView {
-    view! { <CampaignFrame id tab="review"><ReviewTab id/></CampaignFrame> }
+fn ReviewIsland(id: Uuid, children: Children) -> impl IntoView {
+    view! { <CampaignFrame id tab="review"><ReviewTab id>{children()}</ReviewTab></CampaignFrame> }
 }
 
 /// The charts are plain server-rendered SVG: only the header around them is interactive.

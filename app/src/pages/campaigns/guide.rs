@@ -4,16 +4,20 @@
 //! keeps everything.
 
 use engine::model::{Campaign, CampaignStatus, LintReport, Severity, Step};
-use engine::send_estimate::{EstimateInput, estimate};
+use leptos::html::Div;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::detail::{CampaignChanged, ChangeCampaignStatus, load_campaign, problem_text};
-use super::schedule::{SenderChoice, sender_choices};
-use super::steps::lint_campaign;
+use super::detail::{CampaignChanged, ChangeCampaignStatus, problem_text};
+use super::schedule::SenderChoice;
 use crate::components::forms::FormError;
 use crate::components::forms::action_error;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::Card;
+use crate::error::AppError;
 use crate::format::count;
 
 /// One stage of the set-up: its tab, its name, and whether the draft already has it.
@@ -87,44 +91,83 @@ pub fn SetupGuide(campaign: Campaign, tab: &'static str) -> impl IntoView {
     })
 }
 
-/// The Review tab: leads, emails, schedule in plain language, senders and the lint verdict,
-/// with the Start button.
-#[component]
-pub fn ReviewTab(id: Uuid) -> impl IntoView {
-    let changed = expect_context::<CampaignChanged>();
-    let campaign = Resource::new(move || (id, changed.0.get()), |(id, _)| load_campaign(id));
-    let senders = Resource::new(|| (), |_| sender_choices());
-    let lint = Resource::new(move || (id, changed.0.get()), |(id, _)| lint_campaign(id));
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || match (campaign.get(), senders.get(), lint.get()) {
-                (Some(Ok(campaign)), Some(Ok(senders)), Some(Ok(lint))) =>
-                    Some(view! { <Review campaign senders lint/> }.into_any()),
-                (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) =>
-                    Some(view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()),
-                _ => None,
-            }}
-        </Suspense>
-    }
+/// What the Review tab sums up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReviewData {
+    pub campaign: Campaign,
+    /// The campaign's sender accounts, in their order.
+    pub chosen: Vec<SenderChoice>,
+    pub lint: LintReport,
+    /// The schedule in plain language.
+    pub plan: String,
 }
 
-#[component]
-fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> impl IntoView {
-    let id = campaign.id;
-    let changed = expect_context::<CampaignChanged>();
-    let chosen: Vec<SenderChoice> = campaign
+#[server]
+pub async fn load_review(id: Uuid) -> Result<ReviewData, AppError> {
+    use super::detail::load_campaign;
+    use super::schedule::{plan_summary, sender_choices};
+    use super::steps::lint_campaign;
+    let campaign = load_campaign(id).await?;
+    let senders = sender_choices().await?;
+    let lint = lint_campaign(id).await?;
+    let plan = plan_summary(&campaign, &campaign.schedule, &campaign.sender_ids, &senders);
+    let chosen = campaign
         .sender_ids
         .iter()
         .filter_map(|sid| senders.iter().find(|s| s.id == *sid).cloned())
         .collect();
-    let caps: Vec<u32> = chosen.iter().map(|s| s.daily_cap).collect();
-    let plan = estimate(&EstimateInput {
-        schedule: &campaign.schedule,
-        steps: &campaign.steps,
-        leads: campaign.stats.pending.max(0) as u64,
-        account_caps: &caps,
-    })
-    .summary();
+    Ok(ReviewData { campaign, chosen, lint, plan })
+}
+
+/// The Review tab drawn by the server, for the tab to put in place after a change.
+#[server]
+pub async fn review_html(id: Uuid) -> Result<String, AppError> {
+    let data = load_review(id).await?;
+    Ok(render_to_html(move || review(data)))
+}
+
+/// The Review tab of the page (server-rendered).
+#[component]
+pub fn ReviewPanel(id: Uuid) -> impl IntoView {
+    let data = Resource::new(|| (), move |_| load_review(id));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || data.get().map(|data| match data {
+                Ok(data) => review(data),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// The Review tab: leads, emails, schedule in plain language, senders and the lint verdict
+/// (`children`, drawn by the server, and drawn again when the campaign changes), with the
+/// Start button, a form marked `data-start-campaign` that goes through this tab's action.
+#[component]
+pub fn ReviewTab(id: Uuid, children: Children) -> impl IntoView {
+    let changed = expect_context::<CampaignChanged>();
+    let start = ServerAction::<ChangeCampaignStatus>::new();
+    Effect::new(move |previous: Option<usize>| {
+        let version = start.version().get();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
+    let region = NodeRef::<Div>::new();
+    follow_server_html(Signal::derive(move || changed.0.get() as usize), region, move || {
+        review_html(id)
+    });
+    view! {
+        <div class="mb-4"><FormError error=action_error(start)/></div>
+        <div node_ref=region on:submit=send_marked_forms("data-start-campaign", start)>{children()}</div>
+    }
+}
+
+fn review(data: ReviewData) -> AnyView {
+    use server_fn::ServerFn;
+    let ReviewData { campaign, chosen, lint, plan } = data;
+    let id = campaign.id;
     let schedule = &campaign.schedule;
     let window = format!(
         "{}, {}:00–{}:00 ({})",
@@ -142,15 +185,6 @@ fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> i
         .collect();
     let warnings = lint.problems.iter().filter(|p| p.severity == Severity::Warning).count();
     let ready = errors.is_empty() && campaign.stats.leads > 0 && !chosen.is_empty();
-    let start = ServerAction::<ChangeCampaignStatus>::new();
-    Effect::new(move |previous: Option<usize>| {
-        let version = start.version().get();
-        if previous.is_some_and(|p| p != version) {
-            changed.bump();
-        }
-        version
-    });
-    let error = action_error(start);
     let is_draft = campaign.status == CampaignStatus::Draft;
     let link = move |tab: &str| format!("/campaigns/{id}?tab={tab}");
     view! {
@@ -198,20 +232,20 @@ fn Review(campaign: Campaign, senders: Vec<SenderChoice>, lint: LintReport) -> i
             </Card>
             {is_draft.then(|| view! {
                 <div class="flex flex-wrap items-center gap-3 lg:col-span-2">
-                    <ActionForm action=start>
+                    <form method="post" action=ChangeCampaignStatus::url() data-start-campaign="">
                         <input type="hidden" name="id" value=id.to_string()/>
                         <input type="hidden" name="change" value="start"/>
-                        <button type="submit" disabled=move || !ready || start.pending().get() data-testid="review-start"
+                        <button type="submit" disabled=!ready data-testid="review-start"
                             class="rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-500 disabled:opacity-50">
                             "Start campaign"
                         </button>
-                    </ActionForm>
+                    </form>
                     {(!ready).then(|| view! { <p class="text-sm text-slate-600">"Finish the stages above to start."</p> })}
-                    <FormError error/>
                 </div>
             })}
         </div>
     }
+    .into_any()
 }
 
 /// The subject step `n` goes out with: follow-ups answer in the first email's thread, so they

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 pub use charts::*;
 pub use detail::*;
+pub use guide::*;
 pub use lead::*;
 pub use leads::*;
 pub use pipeline::*;

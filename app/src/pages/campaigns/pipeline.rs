@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::lead::ChangeLead;
 use super::leads::lead_tone;
+use crate::components::server_html::send_marked_forms;
 use crate::components::ui::{Badge, EmptyState};
 use crate::error::AppError;
 use crate::format::count;
@@ -51,16 +52,7 @@ impl LeadActions {
     /// For `on:submit` around server-drawn [`LeadChangeForm`]s: sends a button's change
     /// through [`Self::change`] instead of posting the form, so the page stays.
     pub(crate) fn send_changes(self) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
-        move |event| {
-            let is_lead_change = event
-                .target()
-                .and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target).ok())
-                .is_some_and(|form| form.has_attribute("data-lead-change"));
-            if is_lead_change && let Ok(change) = ChangeLead::from_event(&event) {
-                event.prevent_default();
-                self.change.dispatch(change);
-            }
-        }
+        send_marked_forms("data-lead-change", self.change)
     }
 }
 

@@ -2,7 +2,6 @@
 //! accounts that take turns.
 
 use engine::model::{Campaign, CampaignSettings, Schedule};
-use engine::send_estimate::{EstimateInput, estimate};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
@@ -36,6 +35,45 @@ pub async fn sender_choices() -> Result<Vec<SenderChoice>, AppError> {
             daily_cap: a.daily_cap,
         })
         .collect())
+}
+
+/// The plan in plain language ("≈ 405 emails a day from 1 account, finishing in about 3
+/// days") for a schedule and sender accounts as typed, or without them, as saved. Worked out
+/// by the server, so the browser bundle does without the estimator.
+#[server(input = Json)]
+pub async fn schedule_summary(
+    id: Uuid,
+    schedule: Option<Schedule>,
+    sender_ids: Option<Vec<Uuid>>,
+) -> Result<String, AppError> {
+    let campaign = load_campaign(id).await?;
+    let senders = sender_choices().await?;
+    let schedule = schedule.as_ref().unwrap_or(&campaign.schedule);
+    let sender_ids = sender_ids.as_deref().unwrap_or(&campaign.sender_ids);
+    Ok(plan_summary(&campaign, schedule, sender_ids, &senders))
+}
+
+/// The plan for `campaign`'s leads not mailed yet and its steps, sent on `schedule` from
+/// `sender_ids` (with their daily caps from `senders`).
+#[cfg(feature = "ssr")]
+pub(crate) fn plan_summary(
+    campaign: &Campaign,
+    schedule: &Schedule,
+    sender_ids: &[Uuid],
+    senders: &[SenderChoice],
+) -> String {
+    use engine::send_estimate::{EstimateInput, estimate};
+    let caps: Vec<u32> = sender_ids
+        .iter()
+        .filter_map(|id| senders.iter().find(|s| s.id == *id).map(|s| s.daily_cap))
+        .collect();
+    estimate(&EstimateInput {
+        schedule,
+        steps: &campaign.steps,
+        leads: campaign.stats.pending.max(0) as u64,
+        account_caps: &caps,
+    })
+    .summary()
 }
 
 #[server(input = Json)]
@@ -97,19 +135,22 @@ const ZONES: [&str; 24] = [
 pub fn ScheduleTab(id: Uuid) -> impl IntoView {
     let campaign = Resource::new(move || id, load_campaign);
     let senders = Resource::new(|| (), |_| sender_choices());
+    let plan = Resource::new(move || id, |id| schedule_summary(id, None, None));
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || match (campaign.get(), senders.get()) {
-                (Some(Ok(campaign)), Some(Ok(senders))) => Some(view! { <ScheduleForm campaign senders/> }.into_any()),
-                (Some(Err(e)), _) | (_, Some(Err(e))) => Some(view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()),
+            {move || match (campaign.get(), senders.get(), plan.get()) {
+                (Some(Ok(campaign)), Some(Ok(senders)), Some(Ok(plan))) => Some(view! { <ScheduleForm campaign senders plan/> }.into_any()),
+                (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) => Some(view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()),
                 _ => None,
             }}
         </Suspense>
     }
 }
 
+/// `plan`: the saved schedule's plan in plain language, until the server answers for the
+/// schedule as typed.
 #[component]
-fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView {
+fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>, plan: String) -> impl IntoView {
     let id = campaign.id;
     let changed = expect_context::<CampaignChanged>();
     let s = campaign.schedule;
@@ -123,24 +164,11 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>) -> impl IntoView
     let bounce_percent = RwSignal::new(format_percent(campaign.settings.bounce_pause_threshold));
     let chosen = RwSignal::new(campaign.sender_ids);
     let inputs = ScheduleInputs { timezone, days, start_hour, end_hour, min_gap, max_gap };
-    let caps: Vec<(Uuid, u32)> = senders.iter().map(|s| (s.id, s.daily_cap)).collect();
-    let (steps, leads) = (campaign.steps, campaign.stats.pending.max(0) as u64);
-    // Recomputed as the rep types, from what the form holds now.
-    let summary = move || {
-        let schedule = inputs.schedule_or_default();
-        let chosen_caps: Vec<u32> = chosen
-            .read()
-            .iter()
-            .filter_map(|id| caps.iter().find(|(sid, _)| sid == id).map(|(_, cap)| *cap))
-            .collect();
-        estimate(&EstimateInput {
-            schedule: &schedule,
-            steps: &steps,
-            leads,
-            account_caps: &chosen_caps,
-        })
-        .summary()
-    };
+    // Worked out again as the rep types, from what the form holds now.
+    let typed = LocalResource::new(move || {
+        schedule_summary(id, Some(inputs.schedule_or_default()), Some(chosen.get()))
+    });
+    let summary = move || typed.get().and_then(Result::ok).unwrap_or_else(|| plan.clone());
     let save = ServerAction::<SaveSchedule>::new();
     // Input the browser can tell is wrong before asking the server.
     let local_error = RwSignal::new(None::<AppError>);

@@ -1,16 +1,18 @@
 //! The Steps tab: the sequence editor (each step checked as it is typed, by the server's
-//! template parser), the server-side preview per lead, and the lint.
+//! template parser) and, drawn by the server only, the preview per lead and the lint.
 
-use engine::model::{Campaign, CampaignStatus, LintReport, Preview, Severity, Step};
-use leptos::html::Textarea;
+use engine::model::{Campaign, LintReport, Preview, Severity, Step};
+use leptos::html::{Div, Textarea};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::Json;
 use uuid::Uuid;
 
 use super::detail::{CampaignChanged, load_campaign, problem_text};
-use super::leads::load_leads;
 use crate::components::forms::FormError;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::Card;
 use crate::error::AppError;
 
@@ -75,9 +77,6 @@ pub async fn remove_lead(id: Uuid, lead_id: Uuid) -> Result<u64, AppError> {
     Ok(engine::campaigns::leads::remove(&state.pool, user.team_id, id, &[lead_id]).await?)
 }
 
-/// Leads the preview steps through.
-const PREVIEW_LEADS: usize = 50;
-
 /// One step being edited.
 #[derive(Clone, Copy)]
 struct StepDraft {
@@ -115,26 +114,76 @@ impl StepDraft {
     }
 }
 
+/// The editor, and beside it the preview and lint (`children`, drawn by the server) that
+/// the tab asks the server to draw again after a save, a removed lead or another choice of
+/// step or lead.
 #[component]
-pub fn StepsTab(id: Uuid) -> impl IntoView {
+pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
     let campaign = Resource::new(move || id, load_campaign);
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || campaign.get().map(|result| match result {
-                Ok(campaign) => view! { <StepsWorkspace campaign/> }.into_any(),
-                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn StepsWorkspace(campaign: Campaign) -> impl IntoView {
-    let id = campaign.id;
-    let draft_status = campaign.status == CampaignStatus::Draft;
     let changed = expect_context::<CampaignChanged>();
     let save = ServerAction::<SaveSteps>::new();
     let remove = ServerAction::<RemoveLead>::new();
+    Effect::new(move |previous: Option<usize>| {
+        let version = save.version().get() + remove.version().get();
+        if previous.is_some_and(|p| p != version) {
+            changed.bump();
+        }
+        version
+    });
+    let choice = RwSignal::new((1_u32, 0_u32));
+    let chosen = RwSignal::new(0_usize);
+    let side = NodeRef::<Div>::new();
+    let refresh =
+        Signal::derive(move || save.version().get() + remove.version().get() + chosen.get());
+    follow_server_html(refresh, side, move || {
+        let (step, position) = choice.get_untracked();
+        steps_side_html(id, step, position)
+    });
+    let choose = move |change: fn(&mut (u32, u32), u32), value: Option<String>| {
+        if let Some(value) = value.and_then(|v| v.parse().ok()) {
+            choice.update(|c| change(c, value));
+            chosen.update(|n| *n += 1);
+        }
+    };
+    let on_click = move |event: leptos::ev::MouseEvent| {
+        let button = event_element(&event, "[data-preview-position]");
+        choose(|c, p| c.1 = p, button.and_then(|b| b.get_attribute("data-preview-position")));
+    };
+    let on_change = move |event: leptos::ev::Event| {
+        let select = event_element(&event, "[data-preview-step]");
+        choose(|c, s| *c = (s, c.1), select.map(|_| event_target_value(&event)));
+    };
+    view! {
+        <div class="grid gap-6 xl:grid-cols-5">
+            <div class="space-y-4 xl:col-span-3" data-testid="step-editor">
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+                    {move || campaign.get().map(|result| match result {
+                        Ok(campaign) => view! { <StepsWorkspace campaign save/> }.into_any(),
+                        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+            <div class="space-y-6 xl:col-span-2">
+                <FormError error=Signal::derive(move || remove.value().get().and_then(Result::err))/>
+                <div node_ref=side class="space-y-6" on:click=on_click on:change=on_change
+                    on:submit=send_marked_forms("data-remove-lead", remove)>
+                    {children()}
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// The element an event happened in (or an ancestor of it) that matches `selector`.
+fn event_element(event: &leptos::ev::Event, selector: &str) -> Option<web_sys::Element> {
+    use wasm_bindgen::JsCast;
+    let target = event.target()?.dyn_into::<web_sys::Element>().ok()?;
+    target.closest(selector).ok().flatten()
+}
+
+#[component]
+fn StepsWorkspace(campaign: Campaign, save: ServerAction<SaveSteps>) -> impl IntoView {
+    let id = campaign.id;
     let mut initial: Vec<Step> = campaign.steps.clone();
     if initial.is_empty() {
         initial.push(Step {
@@ -152,13 +201,6 @@ fn StepsWorkspace(campaign: Campaign) -> impl IntoView {
         campaign.merge_fields().into_iter().map(str::to_owned).collect::<Vec<_>>(),
     );
     let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
-    Effect::new(move |previous: Option<usize>| {
-        let version = save.version().get() + remove.version().get();
-        if previous.is_some_and(|p| p != version) {
-            changed.bump();
-        }
-        version
-    });
     let add_step = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -174,32 +216,24 @@ fn StepsWorkspace(campaign: Campaign) -> impl IntoView {
         drafts.with(|d| d.first().map(|s| s.subject.get()).unwrap_or_default())
     });
     view! {
-        <div class="grid gap-6 xl:grid-cols-5">
-            <div class="space-y-4 xl:col-span-3" data-testid="step-editor">
-                <For each=move || drafts.get() key=|d| d.key let:draft>
-                    <StepEditor id draft drafts fields save_error first_subject/>
-                </For>
-                <div class="flex flex-wrap items-center gap-3">
-                    <button type="button" on:click=add_step
-                        class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50">
-                        "Add follow-up"
-                    </button>
-                    <button type="button" on:click=on_save disabled=move || save.pending().get()
-                        class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
-                        {move || if save.pending().get() { "Saving…" } else { "Save steps" }}
-                    </button>
-                    {move || saved_ok().then(|| view! { <span role="status" class="text-sm text-emerald-700">"Steps saved."</span> })}
-                </div>
-                <FormError error=save_error/>
-                {move || save_error.get().and_then(|e| e.for_field("steps")).map(|m| view! {
-                    <p role="alert" class="text-sm text-rose-600">{m}</p>
-                })}
-            </div>
-            <div class="space-y-6 xl:col-span-2">
-                <PreviewPanel id drafts saved=save.version() removed=remove.version()/>
-                <LintPanel id draft_status saved=save.version() remove/>
-            </div>
+        <For each=move || drafts.get() key=|d| d.key let:draft>
+            <StepEditor id draft drafts fields save_error first_subject/>
+        </For>
+        <div class="flex flex-wrap items-center gap-3">
+            <button type="button" on:click=add_step
+                class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 hover:bg-slate-50">
+                "Add follow-up"
+            </button>
+            <button type="button" on:click=on_save disabled=move || save.pending().get()
+                class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
+                {move || if save.pending().get() { "Saving…" } else { "Save steps" }}
+            </button>
+            {move || saved_ok().then(|| view! { <span role="status" class="text-sm text-emerald-700">"Steps saved."</span> })}
         </div>
+        <FormError error=save_error/>
+        {move || save_error.get().and_then(|e| e.for_field("steps")).map(|m| view! {
+            <p role="alert" class="text-sm text-rose-600">{m}</p>
+        })}
     }
 }
 
@@ -348,130 +382,174 @@ fn FieldProblems(problems: Signal<Vec<String>>) -> impl IntoView {
     }
 }
 
+/// What the preview and the lint beside the editor show.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepsSide {
+    /// How many steps are saved.
+    pub steps: u32,
+    /// The step previewed (from 1) and the lead's place among `leads` (from 0).
+    pub step: u32,
+    pub position: u32,
+    /// The first leads, that the preview steps through (id, address).
+    pub leads: Vec<(Uuid, String)>,
+    pub preview: Result<Preview, String>,
+    pub lint: Result<LintReport, String>,
+    /// Leads may be removed only from a draft.
+    pub draft: bool,
+}
+
+/// The preview of step `step` for the lead at `position`, and the lint (both as saved).
+#[server]
+pub async fn load_steps_side(id: Uuid, step: u32, position: u32) -> Result<StepsSide, AppError> {
+    use super::leads::load_leads;
+    use engine::model::CampaignStatus;
+    /// Leads the preview steps through.
+    const PREVIEW_LEADS: usize = 50;
+    let campaign = load_campaign(id).await?;
+    let steps = campaign.steps.len().max(1) as u32;
+    let step = step.clamp(1, steps);
+    let first = load_leads(id, None, None, None, 1, None, None).await?;
+    let leads: Vec<(Uuid, String)> =
+        first.items.into_iter().take(PREVIEW_LEADS).map(|l| (l.id, l.email)).collect();
+    let position = position.min(leads.len().saturating_sub(1) as u32);
+    let lead = leads.get(position as usize).map(|(lead, _)| *lead);
+    Ok(StepsSide {
+        steps,
+        step,
+        position,
+        leads,
+        preview: preview_step(id, lead, step).await.map_err(|e| e.to_string()),
+        lint: lint_campaign(id).await.map_err(|e| e.to_string()),
+        draft: campaign.status == CampaignStatus::Draft,
+    })
+}
+
+/// The preview and the lint drawn by the server, for the Steps tab to put in place.
+#[server]
+pub async fn steps_side_html(id: Uuid, step: u32, position: u32) -> Result<String, AppError> {
+    let side = load_steps_side(id, step, position).await?;
+    Ok(render_to_html(move || steps_side(id, side)))
+}
+
+/// The preview and the lint of the page, first step and first lead (server-rendered).
 #[component]
-fn PreviewPanel(
-    id: Uuid,
-    drafts: RwSignal<Vec<StepDraft>>,
-    saved: RwSignal<usize>,
-    removed: RwSignal<usize>,
+pub fn StepsSidePanels(id: Uuid) -> impl IntoView {
+    let side = Resource::new(|| (), move |_| load_steps_side(id, 1, 0));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || side.get().map(|side| match side {
+                Ok(side) => steps_side(id, side),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn steps_side(id: Uuid, side: StepsSide) -> AnyView {
+    let StepsSide { steps, step, position, leads, preview, lint, draft } = side;
+    view! {
+        <PreviewCard steps step position leads preview/>
+        <LintCard id lint draft/>
+    }
+    .into_any()
+}
+
+/// The step and lead are chosen with `data-preview-step` and `data-preview-position`, which the
+/// Steps tab listens for.
+#[component]
+fn PreviewCard(
+    steps: u32,
+    step: u32,
+    position: u32,
+    leads: Vec<(Uuid, String)>,
+    preview: Result<Preview, String>,
 ) -> impl IntoView {
-    let step = RwSignal::new(1u32);
-    let position = RwSignal::new(0usize);
-    let leads = LocalResource::new(move || {
-        let _ = (saved.get(), removed.get());
-        async move { load_leads(id, None, None, None, 1, None, None).await }
-    });
-    let lead_ids = move || -> Vec<(Uuid, String)> {
-        leads
-            .get()
-            .and_then(Result::ok)
-            .map(|page| {
-                page.items.into_iter().take(PREVIEW_LEADS).map(|l| (l.id, l.email)).collect()
-            })
-            .unwrap_or_default()
-    };
-    let preview = LocalResource::new(move || {
-        let lead = lead_ids().get(position.get()).map(|(id, _)| *id);
-        let (step, _) = (step.get(), saved.get());
-        async move { preview_step(id, lead, step).await }
-    });
-    let total = move || lead_ids().len();
+    let total = leads.len() as u32;
+    let lead = leads.get(position as usize).map_or_else(
+        || "No leads yet: import some to preview.".to_string(),
+        |(_, email)| format!("Lead {} of {total}: {email}", position + 1),
+    );
+    let nav_class = "rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40";
     view! {
         <Card title="Preview" description="Exactly what a lead receives, as saved (save the steps to see changes).">
             <div class="space-y-3" data-testid="preview">
                 <div class="flex flex-wrap items-end gap-3">
                     <div>
                         <label for="preview-step" class="block text-xs font-medium text-slate-600">"Step"</label>
-                        <select id="preview-step" class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm"
-                            on:change=move |ev| step.set(event_target_value(&ev).parse().unwrap_or(1))>
-                            {move || (1..=drafts.with(Vec::len)).map(|n| view! {
-                                <option value=n.to_string() selected=move || step.get() as usize == n>{format!("Step {n}")}</option>
+                        <select id="preview-step" data-preview-step="" class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+                            {(1..=steps).map(|n| view! {
+                                <option value=n.to_string() selected=n == step>{format!("Step {n}")}</option>
                             }).collect_view()}
                         </select>
                     </div>
                     <div class="flex gap-2">
-                        <button type="button" disabled=move || position.get() == 0
-                            on:click=move |_| position.update(|p| *p = p.saturating_sub(1))
-                            class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Previous lead"</button>
-                        <button type="button" disabled=move || { position.get() + 1 >= total() }
-                            on:click=move |_| position.update(|p| *p += 1)
-                            class="rounded-md px-2 py-1 text-sm ring-1 ring-slate-300 disabled:opacity-40">"Next lead"</button>
+                        <button type="button" class=nav_class disabled=position == 0
+                            data-preview-position=position.saturating_sub(1).to_string()>"Previous lead"</button>
+                        <button type="button" class=nav_class disabled={ position + 1 >= total }
+                            data-preview-position=(position + 1).to_string()>"Next lead"</button>
                     </div>
                 </div>
-                <p class="text-xs text-slate-500" data-testid="preview-lead">
-                    {move || lead_ids().get(position.get()).map(|(_, email)| format!("Lead {} of {}: {email}", position.get() + 1, total()))
-                        .unwrap_or_else(|| "No leads yet: import some to preview.".into())}
-                </p>
-                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Rendering…"</p> }>
-                    {move || preview.get().map(|result| match result {
-                        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                        Ok(p) => view! {
-                            <div class="rounded-lg border border-slate-200">
-                                <p class="border-b border-slate-100 px-3 py-2 text-sm"><span class="text-slate-500">"Subject: "</span>
-                                    <span class="font-medium" data-testid="preview-subject">{p.subject}</span></p>
-                                <pre class="max-h-96 overflow-auto whitespace-pre-wrap px-3 py-2 font-sans text-sm" data-testid="preview-body">{p.body}</pre>
-                                {p.html.map(|html| view! {
-                                    <details class="border-t border-slate-100 px-3 py-2 text-xs"><summary>"HTML source"</summary>
-                                        <pre class="whitespace-pre-wrap">{html}</pre></details>
-                                })}
-                            </div>
-                            {(!p.problems.is_empty()).then(|| view! {
-                                <ul role="alert" class="list-inside list-disc text-sm text-rose-600">
-                                    {p.problems.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
-                                </ul>
+                <p class="text-xs text-slate-500" data-testid="preview-lead">{lead}</p>
+                {match preview {
+                    Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
+                    Ok(p) => view! {
+                        <div class="rounded-lg border border-slate-200">
+                            <p class="border-b border-slate-100 px-3 py-2 text-sm"><span class="text-slate-500">"Subject: "</span>
+                                <span class="font-medium" data-testid="preview-subject">{p.subject}</span></p>
+                            <pre class="max-h-96 overflow-auto whitespace-pre-wrap px-3 py-2 font-sans text-sm" data-testid="preview-body">{p.body}</pre>
+                            {p.html.map(|html| view! {
+                                <details class="border-t border-slate-100 px-3 py-2 text-xs"><summary>"HTML source"</summary>
+                                    <pre class="whitespace-pre-wrap">{html}</pre></details>
                             })}
-                        }.into_any(),
-                    })}
-                </Suspense>
+                        </div>
+                        {(!p.problems.is_empty()).then(|| view! {
+                            <ul role="alert" class="list-inside list-disc text-sm text-rose-600">
+                                {p.problems.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                            </ul>
+                        })}
+                    }.into_any(),
+                }}
             </div>
         </Card>
     }
 }
 
+/// A lead's "Remove lead" is a form marked `data-remove-lead`: it posts to the server function
+/// as it is, and the Steps tab sends it through its action.
 #[component]
-fn LintPanel(
-    id: Uuid,
-    draft_status: bool,
-    saved: RwSignal<usize>,
-    remove: ServerAction<RemoveLead>,
-) -> impl IntoView {
-    let report =
-        Resource::new(move || (saved.get(), remove.version().get()), move |_| lint_campaign(id));
+fn LintCard(id: Uuid, lint: Result<LintReport, String>, draft: bool) -> impl IntoView {
+    use server_fn::ServerFn;
+    let shown = match lint {
+        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
+        Ok(report) if report.problems.is_empty() => view! {
+            <p class="text-sm text-emerald-700">"No problems found: every lead renders."</p>
+        }.into_any(),
+        Ok(report) => view! {
+            <p class="mb-2 text-sm text-slate-700">{format!("{} errors, {} warnings, {} leads with problems.", report.errors, report.warnings, report.leads_with_problems)}</p>
+            <ul class="space-y-2 text-sm">
+                {report.problems.into_iter().map(|p| {
+                    let error = p.severity == Severity::Error;
+                    let lead = p.lead_id;
+                    view! {
+                        <li class=if error { "rounded-md bg-rose-50 px-3 py-2 text-rose-800" } else { "rounded-md bg-amber-50 px-3 py-2 text-amber-900" }>
+                            <span class="mr-1 font-semibold">{if error { "Error" } else { "Warning" }}</span>
+                            {problem_text(&p)}
+                            {lead.filter(|_| draft).map(|lead| view! {
+                                <form method="post" action=RemoveLead::url() data-remove-lead="" class="mt-1">
+                                    <input type="hidden" name="id" value=id.to_string()/>
+                                    <input type="hidden" name="lead_id" value=lead.to_string()/>
+                                    <button type="submit" class="text-xs font-semibold text-rose-700 underline">"Remove lead"</button>
+                                </form>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any(),
+    };
     view! {
         <Card title="Lint" description="Errors block the start; warnings do not.">
-            <div data-testid="lint">
-                <FormError error=Signal::derive(move || remove.value().get().and_then(Result::err))/>
-                <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Checking…"</p> }>
-                    {move || report.get().map(|result| match result {
-                        Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                        Ok(report) if report.problems.is_empty() => view! {
-                            <p class="text-sm text-emerald-700">"No problems found: every lead renders."</p>
-                        }.into_any(),
-                        Ok(report) => view! {
-                            <p class="mb-2 text-sm text-slate-700">{format!("{} errors, {} warnings, {} leads with problems.", report.errors, report.warnings, report.leads_with_problems)}</p>
-                            <ul class="space-y-2 text-sm">
-                                {report.problems.into_iter().map(|p| {
-                                    let error = p.severity == Severity::Error;
-                                    let lead = p.lead_id;
-                                    view! {
-                                        <li class=if error { "rounded-md bg-rose-50 px-3 py-2 text-rose-800" } else { "rounded-md bg-amber-50 px-3 py-2 text-amber-900" }>
-                                            <span class="mr-1 font-semibold">{if error { "Error" } else { "Warning" }}</span>
-                                            {problem_text(&p)}
-                                            {lead.filter(|_| draft_status).map(|lead| view! {
-                                                <ActionForm action=remove attr:class="mt-1">
-                                                    <input type="hidden" name="id" value=id.to_string()/>
-                                                    <input type="hidden" name="lead_id" value=lead.to_string()/>
-                                                    <button type="submit" class="text-xs font-semibold text-rose-700 underline">"Remove lead"</button>
-                                                </ActionForm>
-                                            })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    })}
-                </Transition>
-            </div>
+            <div data-testid="lint">{shown}</div>
         </Card>
     }
 }
