@@ -70,6 +70,16 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
     let app = spawn_app().await;
     app.setup_team().await;
     let id = create_campaign(&app, &app.client, "Q4 agencies").await;
+    let side = app
+        .call::<app::pages::campaigns::StepsSideHtml>(
+            &app.client,
+            &[("id", &id), ("step", "1"), ("position", "0")],
+        )
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    assert!(side.contains("Write the first email and save it to see it here."), "{side}");
 
     let (status, checked) =
         upload::<app::pages::campaigns::CheckLeadsFile>(&app, &app.client, &id, None, MESSY).await;

@@ -165,7 +165,9 @@ pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
             </div>
             <div class="space-y-6 xl:col-span-2">
                 <FormError error=Signal::derive(move || remove.value().get().and_then(Result::err))/>
-                <div node_ref=side class="space-y-6" on:click=on_click on:change=on_change
+                // A gap, not `space-y-*`: the island's wrapper around the first drawing would take
+                // the margins.
+                <div node_ref=side class="flex flex-col gap-6" on:click=on_click on:change=on_change
                     on:submit=send_marked_forms("data-remove-lead", remove)>
                     {children()}
                 </div>
@@ -392,7 +394,8 @@ pub struct StepsSide {
     pub position: u32,
     /// The first leads, that the preview steps through (id, address).
     pub leads: Vec<(Uuid, String)>,
-    pub preview: Result<Preview, String>,
+    /// `None` while no step is saved.
+    pub preview: Option<Result<Preview, String>>,
     pub lint: Result<LintReport, String>,
     /// Leads may be removed only from a draft.
     pub draft: bool,
@@ -418,7 +421,11 @@ pub async fn load_steps_side(id: Uuid, step: u32, position: u32) -> Result<Steps
         step,
         position,
         leads,
-        preview: preview_step(id, lead, step).await.map_err(|e| e.to_string()),
+        preview: if campaign.steps.is_empty() {
+            None
+        } else {
+            Some(preview_step(id, lead, step).await.map_err(|e| e.to_string()))
+        },
         lint: lint_campaign(id).await.map_err(|e| e.to_string()),
         draft: campaign.status == CampaignStatus::Draft,
     })
@@ -462,7 +469,7 @@ fn PreviewCard(
     step: u32,
     position: u32,
     leads: Vec<(Uuid, String)>,
-    preview: Result<Preview, String>,
+    preview: Option<Result<Preview, String>>,
 ) -> impl IntoView {
     let total = leads.len() as u32;
     let lead = leads.get(position as usize).map_or_else(
@@ -491,8 +498,9 @@ fn PreviewCard(
                 </div>
                 <p class="text-xs text-slate-500" data-testid="preview-lead">{lead}</p>
                 {match preview {
-                    Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
-                    Ok(p) => view! {
+                    None => view! { <p class="text-sm text-slate-500">"Write the first email and save it to see it here."</p> }.into_any(),
+                    Some(Err(e)) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
+                    Some(Ok(p)) => view! {
                         <div class="rounded-lg border border-slate-200">
                             <p class="border-b border-slate-100 px-3 py-2 text-sm"><span class="text-slate-500">"Subject: "</span>
                                 <span class="font-medium" data-testid="preview-subject">{p.subject}</span></p>
