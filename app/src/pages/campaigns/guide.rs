@@ -105,17 +105,13 @@ pub struct ReviewData {
 #[server]
 pub async fn load_review(id: Uuid) -> Result<ReviewData, AppError> {
     use super::detail::load_campaign;
-    use super::schedule::{plan_summary, sender_choices};
+    use super::schedule::{chosen_senders, plan_summary, sender_choices};
     use super::steps::lint_campaign;
     let campaign = load_campaign(id).await?;
     let senders = sender_choices().await?;
     let lint = lint_campaign(id).await?;
-    let plan = plan_summary(&campaign, &campaign.schedule, &campaign.sender_ids, &senders);
-    let chosen = campaign
-        .sender_ids
-        .iter()
-        .filter_map(|sid| senders.iter().find(|s| s.id == *sid).cloned())
-        .collect();
+    let chosen = chosen_senders(&campaign.sender_ids, senders);
+    let plan = plan_summary(&campaign, &campaign.schedule, &chosen);
     Ok(ReviewData { campaign, chosen, lint, plan })
 }
 

@@ -50,23 +50,25 @@ pub async fn schedule_summary(
     let senders = sender_choices().await?;
     let schedule = schedule.as_ref().unwrap_or(&campaign.schedule);
     let sender_ids = sender_ids.as_deref().unwrap_or(&campaign.sender_ids);
-    Ok(plan_summary(&campaign, schedule, sender_ids, &senders))
+    Ok(plan_summary(&campaign, schedule, &chosen_senders(sender_ids, senders)))
 }
 
-/// The plan for `campaign`'s leads not mailed yet and its steps, sent on `schedule` from
-/// `sender_ids` (with their daily caps from `senders`).
+/// The accounts of `senders` that `sender_ids` name, in that order.
+#[cfg(feature = "ssr")]
+pub(crate) fn chosen_senders(sender_ids: &[Uuid], senders: Vec<SenderChoice>) -> Vec<SenderChoice> {
+    sender_ids.iter().filter_map(|id| senders.iter().find(|s| s.id == *id).cloned()).collect()
+}
+
+/// The plan for `campaign`'s leads not mailed yet and its steps, sent on `schedule` from the
+/// `chosen` accounts.
 #[cfg(feature = "ssr")]
 pub(crate) fn plan_summary(
     campaign: &Campaign,
     schedule: &Schedule,
-    sender_ids: &[Uuid],
-    senders: &[SenderChoice],
+    chosen: &[SenderChoice],
 ) -> String {
     use engine::send_estimate::{EstimateInput, estimate};
-    let caps: Vec<u32> = sender_ids
-        .iter()
-        .filter_map(|id| senders.iter().find(|s| s.id == *id).map(|s| s.daily_cap))
-        .collect();
+    let caps: Vec<u32> = chosen.iter().map(|s| s.daily_cap).collect();
     estimate(&EstimateInput {
         schedule,
         steps: &campaign.steps,
