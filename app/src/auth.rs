@@ -15,7 +15,7 @@ pub struct SessionInfo {
     pub sandbox: bool,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
     let state = expect_context::<crate::state::AppState>();
     let user = ssr::signed_in_user().await?;
@@ -27,7 +27,7 @@ pub async fn get_session_info() -> Result<SessionInfo, AppError> {
 }
 
 /// First-run setup: creates the team and its first admin, then signs them in.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn first_run_setup(
     team_name: String,
     postal_address: String,
@@ -61,7 +61,7 @@ pub async fn first_run_setup(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn sign_in(
     email: String,
     password: String,
@@ -77,7 +77,7 @@ pub async fn sign_in(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn sign_out() -> Result<(), AppError> {
     let session = ssr::session().await?;
     crate::session::end(&session).await?;

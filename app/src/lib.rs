@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod format;
@@ -67,7 +68,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Whether the built-in Gmail simulator is answering instead of Google.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn sandbox_mode() -> Result<bool, error::AppError> {
     Ok(expect_context::<state::AppState>().config.is_sandbox())
 }

@@ -14,10 +14,7 @@ pub use app::*;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // A form's server function that answers with a redirect (sign-in, set-up) loads the new
+    // page through `FormPost`: there is no client-side router in islands mode.
     leptos::mount::hydrate_islands();
-    // A server function that answers with a redirect (sign-in, sign-out, a new campaign) loads
-    // the new page: there is no client-side router in islands mode.
-    _ = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
-        _ = leptos::prelude::window().location().set_href(location);
-    });
 }

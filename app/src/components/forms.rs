@@ -6,16 +6,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// The error of the last submission of a server action, if it failed.
-pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
-where
-    I: server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
-{
-    Signal::derive(move || action.value().get().and_then(|result| result.err()))
-}
-
-/// The message for one field out of an action's error.
+/// The message for one field out of a submission's error.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.for_field(field)))
 }

@@ -133,7 +133,7 @@ fn SandboxNavLink(session: SessionResource) -> impl IntoView {
 
 #[component]
 fn UserBox(session: SessionResource) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
+    use server_fn::ServerFn;
     view! {
         <div class="border-t border-slate-800 px-4 py-4">
             <Transition fallback=|| ()>
@@ -149,11 +149,12 @@ fn UserBox(session: SessionResource) -> impl IntoView {
                     }
                 }))}
             </Transition>
-            <ActionForm action=sign_out>
+            // A plain form: the server function signs out and sends the browser to /login.
+            <form method="post" action=SignOut::url()>
                 <button type="submit" class="w-full rounded-md bg-slate-800 px-3 py-1.5 text-sm text-slate-200 hover:bg-slate-700">
                     "Sign out"
                 </button>
-            </ActionForm>
+            </form>
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages.
 
 pub mod chart;
+pub mod form_post;
 pub mod forms;
 pub mod layout;
 pub mod server_html;

@@ -2,7 +2,8 @@
 //! a server function for the part's new HTML and puts it in place. The browser bundle then
 //! holds no code to draw the part or to read its data, only to fetch a string. The part's
 //! buttons are plain forms that post to a server function, marked with an attribute; the
-//! island sends them through its action instead, so the page stays.
+//! island sends them with [`FormPost::on_marked_submit`](super::form_post::FormPost), so the
+//! page stays.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -52,32 +53,4 @@ pub fn follow_server_html<Fut>(
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (version, region, render);
-}
-
-/// For `on:submit` around a server-drawn part: a form in it that carries the attribute
-/// `marker` is sent through `action` instead of being posted (before hydration it posts as
-/// it is).
-pub fn send_marked_forms<S>(
-    marker: &'static str,
-    action: ServerAction<S>,
-) -> impl Fn(leptos::ev::SubmitEvent) + 'static
-where
-    S: server_fn::ServerFn<Error = AppError>
-        + leptos::form::FromFormData
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    move |event| {
-        let marked = event
-            .target()
-            .and_then(|target| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(target).ok())
-            .is_some_and(|form| form.has_attribute(marker));
-        if marked && let Ok(input) = S::from_event(&event) {
-            event.prevent_default();
-            action.dispatch(input);
-        }
-    }
 }

@@ -17,7 +17,7 @@ use crate::components::ui::{Badge, EmptyState, PageHeader};
 use crate::error::AppError;
 use crate::format::{count, datetime, relative};
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_dashboard() -> Result<Dashboard, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::dashboard::load(&state.pool, user.team_id, chrono::Utc::now()).await?)
@@ -35,7 +35,7 @@ enum Live {
 }
 
 /// The dashboard's figures, drawn by the server, for the live island to put in place.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn dashboard_html() -> Result<String, AppError> {
     let figures = figures(Ok(load_dashboard().await?));
     Ok(crate::components::server_html::render_to_html(move || figures))

@@ -2,9 +2,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use server_fn::ServerFn;
 
 use crate::auth::SignIn;
-use crate::components::forms::{FormError, SubmitButton, TextField, action_error, field_error};
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, SubmitButton, TextField, field_error};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -19,10 +21,10 @@ pub fn LoginPage() -> impl IntoView {
 /// `next`: where to go once signed in.
 #[island]
 fn LoginForm(next: String) -> impl IntoView {
-    let sign_in = ServerAction::<SignIn>::new();
-    let error = action_error(sign_in);
+    let sign_in = FormPost::new();
+    let error = sign_in.error();
     view! {
-            <ActionForm action=sign_in attr:class="space-y-5" attr:data-testid="login-form">
+            <form method="post" action=SignIn::url() on:submit=sign_in.on_submit() class="space-y-5" data-testid="login-form">
                 <input type="hidden" name="next" value=next/>
                 <FormError error/>
                 <TextField label="Email" name="email" input_type="email" autocomplete="username" required=true autofocus=true
@@ -30,7 +32,7 @@ fn LoginForm(next: String) -> impl IntoView {
                 <TextField label="Password" name="password" input_type="password" autocomplete="current-password" required=true
                     error=field_error(error, "password")/>
                 <SubmitButton label="Sign in" pending=sign_in.pending()/>
-            </ActionForm>
+            </form>
     }
 }
 

@@ -20,7 +20,7 @@ pub struct OutboxView {
     pub campaigns: Vec<CampaignSummary>,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_outbox(
     campaign_id: Option<Uuid>,
     status: Option<String>,

@@ -24,21 +24,21 @@ fn sandbox(state: &crate::state::AppState) -> Result<&engine::sandbox::Simulator
     })
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_sandbox_overview() -> Result<SandboxOverview, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let sim = sandbox(&state)?;
     Ok(engine::sandbox_inbox::overview(&state.pool, sim, user.team_id).await?)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_sandbox_mailbox(address: String) -> Result<SandboxMailboxView, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let sim = sandbox(&state)?;
     Ok(engine::sandbox_inbox::mailbox(&state.pool, sim, user.team_id, &address).await?)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_sandbox_message(address: String, id: String) -> Result<SandboxMessage, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let sim = sandbox(&state)?;
@@ -46,7 +46,7 @@ pub async fn load_sandbox_message(address: String, id: String) -> Result<Sandbox
         .await?)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_sandbox_delivery(seq: u64) -> Result<SandboxMessage, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let sim = sandbox(&state)?;

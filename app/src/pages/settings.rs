@@ -4,9 +4,11 @@
 use engine::model::{ApiTokenInfo, OtherCampaignLeads};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::components::forms::{FormError, TextField, action_error, field_error};
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, TextField, field_error};
 use crate::components::layout::SessionResource;
 use crate::components::ui::{Card, PageHeader};
 use crate::error::AppError;
@@ -19,13 +21,13 @@ pub struct CreatedToken {
     pub token: String,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::auth::list_api_tokens(&state.pool, user.team_id, user.id).await?)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn create_api_token(name: String) -> Result<CreatedToken, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let (info, token) =
@@ -34,20 +36,20 @@ pub async fn create_api_token(name: String) -> Result<CreatedToken, AppError> {
     Ok(CreatedToken { info, token })
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::auth::revoke_api_token(&state.pool, user.team_id, user.id, id).await?)
 }
 
 /// The team's choice for addresses already in another running campaign (admins only).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_lead_policy() -> Result<OtherCampaignLeads, AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     Ok(engine::team::leads_in_other_campaigns(&state.pool, admin.team_id).await?)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn set_lead_policy(policy: String) -> Result<OtherCampaignLeads, AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     let policy = OtherCampaignLeads::parse(&policy).ok_or_else(|| AppError::Invalid {
@@ -96,25 +98,24 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[island]
 fn ApiTokens() -> impl IntoView {
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
+    let (create, revoke) = (FormPost::new(), FormPost::new());
     let tokens = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );
-    let error = action_error(create);
+    let error = create.error();
     view! {
         <Card title="API tokens" description="For scripts and CRMs calling the REST API (Authorization: Bearer <token>). A token acts as you.">
-            <ActionForm action=create attr:class="flex flex-wrap items-end gap-3">
+            <form method="post" action=CreateApiToken::url() on:submit=create.on_submit() class="flex flex-wrap items-end gap-3">
                 <div class="min-w-60 flex-1">
                     <TextField label="New token name" name="name" placeholder="CRM sync" error=field_error(error, "name")/>
                 </div>
                 <button type="submit" class="mb-5 rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
                     "Create token"
                 </button>
-            </ActionForm>
+            </form>
             <FormError error/>
-            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+            {move || create.answer::<CreatedToken>().map(|created| view! {
                 <div class="mb-4 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm" role="status">
                     <p class="font-medium text-emerald-900">"Copy your new token now — it will not be shown again."</p>
                     <code data-testid="new-api-token" class="mt-2 block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200">
@@ -140,12 +141,12 @@ fn ApiTokens() -> impl IntoView {
                                             " · " {token.last_used_at.map(|t| format!("last used {}", datetime(t))).unwrap_or_else(|| "never used".into())}
                                         </p>
                                     </div>
-                                    <ActionForm action=revoke>
+                                    <form method="post" action=RevokeApiToken::url() on:submit=revoke.on_submit()>
                                         <input type="hidden" name="id" value=token.id.to_string()/>
                                         <button type="submit" class="rounded-md px-2 py-1 text-sm text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
                                             "Revoke"
                                         </button>
-                                    </ActionForm>
+                                    </form>
                                 </li>
                             }).collect_view()}
                         </ul>
@@ -159,14 +160,14 @@ fn ApiTokens() -> impl IntoView {
 /// Shown to admins only (the load is refused for reps, and then nothing renders).
 #[island]
 fn LeadPolicy() -> impl IntoView {
-    let set = ServerAction::<SetLeadPolicy>::new();
+    let set = FormPost::new();
     let policy = Resource::new(move || set.version().get(), |_| load_lead_policy());
-    let error = action_error(set);
+    let error = set.error();
     view! {
         <Transition fallback=|| ()>
             {move || policy.get().and_then(Result::ok).map(|current| view! {
                 <Card title="Leads in other campaigns" description="When an imported address is already in another running or paused campaign of the team.">
-                    <ActionForm action=set attr:class="space-y-3" attr:data-testid="lead-policy-form">
+                    <form method="post" action=SetLeadPolicy::url() on:submit=set.on_submit() class="space-y-3" data-testid="lead-policy-form">
                         <FormError error/>
                         <fieldset class="space-y-2 text-sm">
                             <legend class="sr-only">"Addresses already in another running campaign"</legend>
@@ -182,10 +183,10 @@ fn LeadPolicy() -> impl IntoView {
                         <button type="submit" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
                             "Save"
                         </button>
-                        {move || set.value().get().and_then(Result::ok).map(|_| view! {
+                        {move || set.succeeded().get().then(|| view! {
                             <p role="status" class="text-sm text-emerald-700">"Saved."</p>
                         })}
-                    </ActionForm>
+                    </form>
                 </Card>
             })}
         </Transition>

@@ -1,10 +1,12 @@
 //! `/setup`: the first-run page that creates the team and its first admin.
 
 use leptos::prelude::*;
+use server_fn::ServerFn;
 
 use crate::auth::FirstRunSetup;
+use crate::components::form_post::FormPost;
 use crate::components::forms::{
-    FormError, SubmitButton, TextArea, TextField, action_error, field_error, hydration_marker,
+    FormError, SubmitButton, TextArea, TextField, field_error, hydration_marker,
 };
 use crate::pages::login::AuthFrame;
 
@@ -19,12 +21,12 @@ pub fn SetupPage() -> impl IntoView {
 
 #[island]
 fn SetupForm() -> impl IntoView {
-    let setup = ServerAction::<FirstRunSetup>::new();
-    let error = action_error(setup);
+    let setup = FormPost::new();
+    let error = setup.error();
     let hydrated = hydration_marker();
     view! {
-            <ActionForm action=setup attr:class="space-y-5" attr:data-testid="setup-form"
-                attr:data-hydrated=move || hydrated.get().to_string()>
+            <form method="post" action=FirstRunSetup::url() on:submit=setup.on_submit() class="space-y-5" data-testid="setup-form"
+                data-hydrated=move || hydrated.get().to_string()>
                 <FormError error/>
                 <fieldset class="space-y-4">
                     <legend class="text-xs font-semibold uppercase tracking-wide text-slate-500">"Team"</legend>
@@ -45,6 +47,6 @@ fn SetupForm() -> impl IntoView {
                         autocomplete="new-password" required=true error=field_error(error, "password_confirmation")/>
                 </fieldset>
                 <SubmitButton label="Create team and sign in" pending=setup.pending()/>
-            </ActionForm>
+            </form>
     }
 }

@@ -6,15 +6,17 @@ use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+use server_fn::ServerFn;
 use server_fn::codec::{MultipartData, MultipartFormData};
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use web_sys::{FormData, HtmlFormElement};
 
-use crate::components::forms::{FormError, TextField, action_error, field_error};
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, TextField, field_error};
+use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
-use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Pager, Tone};
 use crate::error::AppError;
 use crate::format::{datetime, urlencode};
@@ -29,7 +31,7 @@ pub struct SuppressionList {
     pub can_remove: bool,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_suppressions(q: Option<String>, page: i64) -> Result<SuppressionList, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let page =
@@ -38,13 +40,13 @@ pub async fn load_suppressions(q: Option<String>, page: i64) -> Result<Suppressi
 }
 
 /// The list drawn by the server, for the page to put in place after a change.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn suppression_list_html(q: String, page: i64) -> Result<String, AppError> {
     let list = load_suppressions(Some(q.clone()).filter(|q| !q.is_empty()), page).await?;
     Ok(render_to_html(move || suppression_list(q, Ok(list))))
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn add_suppression(
     target: String,
     reason: String,
@@ -63,14 +65,14 @@ pub async fn add_suppression(
     Ok(created)
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn remove_suppression(id: Uuid) -> Result<(), AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     engine::suppression::remove(&state.pool, admin.team_id, id).await?;
     Ok(())
 }
 
-#[server(input = MultipartFormData)]
+#[server(input = MultipartFormData, output = crate::codec::Json)]
 pub async fn import_suppressions(data: MultipartData) -> Result<SuppressionImportReport, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let mut multipart =
@@ -112,8 +114,7 @@ pub fn SuppressionsPage() -> impl IntoView {
 /// (`?q=…&page=…`).
 #[island]
 fn Suppressions(q: String, page: i64, children: Children) -> impl IntoView {
-    let add = ServerAction::<AddSuppression>::new();
-    let remove = ServerAction::<RemoveSuppression>::new();
+    let (add, remove) = (FormPost::new(), FormPost::new());
     let import = Action::new_local(|data: &FormData| import_suppressions(data.clone().into()));
     let list = NodeRef::<Div>::new();
     let refresh = Signal::derive(move || {
@@ -138,8 +139,8 @@ fn Suppressions(q: String, page: i64, children: Children) -> impl IntoView {
                         class="min-w-0 flex-1 rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm"/>
                     <button type="submit" class="rounded-md bg-slate-800 px-3 py-2 text-sm font-semibold text-white hover:bg-slate-700">"Search"</button>
                 </form>
-                <FormError error=action_error(remove)/>
-                <div node_ref=list on:submit=send_marked_forms("data-remove-suppression", remove)>{children()}</div>
+                <FormError error=remove.error()/>
+                <div node_ref=list on:submit=remove.on_marked_submit("data-remove-suppression")>{children()}</div>
             </div>
             <div class="space-y-6">
                 <AddSuppressionForm add/>
@@ -178,7 +179,6 @@ fn suppression_list(q: String, list: Result<SuppressionList, AppError>) -> AnyVi
 /// sends through its action.
 #[component]
 fn SuppressionTable(list: SuppressionList, q: String) -> impl IntoView {
-    use server_fn::ServerFn;
     let SuppressionList { page, can_remove } = list;
     let pages = page.pages();
     let current = page.page;
@@ -237,11 +237,11 @@ fn reason_tone(reason: SuppressionReason) -> Tone {
 }
 
 #[component]
-fn AddSuppressionForm(add: ServerAction<AddSuppression>) -> impl IntoView {
-    let error = action_error(add);
+fn AddSuppressionForm(add: FormPost) -> impl IntoView {
+    let error = add.error();
     view! {
         <Card title="Add" description="An address, or a whole domain like acme.com.">
-            <ActionForm action=add attr:class="space-y-4" attr:data-testid="add-suppression-form">
+            <form method="post" action=AddSuppression::url() on:submit=add.on_submit() class="space-y-4" data-testid="add-suppression-form">
                 <FormError error/>
                 <TextField label="Address or domain" name="target" placeholder="jane@acme.com or acme.com" required=true
                     error=field_error(error, "target")/>
@@ -258,12 +258,12 @@ fn AddSuppressionForm(add: ServerAction<AddSuppression>) -> impl IntoView {
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
                     "Suppress"
                 </button>
-                {move || add.value().get().and_then(Result::ok).map(|created| view! {
+                {move || add.answer::<bool>().map(|created| view! {
                     <p role="status" class="text-sm text-emerald-700">
                         {if created { "Added to the list." } else { "It was already on the list." }}
                     </p>
                 })}
-            </ActionForm>
+            </form>
         </Card>
     }
 }

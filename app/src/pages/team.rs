@@ -7,10 +7,13 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::forms::{FormError, TextArea, TextField, action_error, field_error};
+use server_fn::ServerFn;
+
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, TextArea, TextField, field_error};
+use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
-use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::{Badge, Card, ErrorPanel, PageHeader, Tone};
 use crate::error::AppError;
 
@@ -21,7 +24,7 @@ pub struct TeamOverview {
     pub me: Uuid,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_team_overview() -> Result<TeamOverview, AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     let team = engine::team::get_team(&state.pool, admin.team_id).await?;
@@ -30,13 +33,13 @@ pub async fn load_team_overview() -> Result<TeamOverview, AppError> {
 }
 
 /// The list of users drawn by the server, for the page to put in place after a change.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn team_users_html() -> Result<String, AppError> {
     let TeamOverview { users, me, .. } = load_team_overview().await?;
     Ok(render_to_html(move || team_users(users, me)))
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn update_team_settings(
     team_name: String,
     postal_address: String,
@@ -51,7 +54,7 @@ pub async fn update_team_settings(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn add_team_member(
     name: String,
     email: String,
@@ -74,7 +77,7 @@ pub async fn add_team_member(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn remove_team_member(user_id: Uuid) -> Result<(), AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     engine::team::remove_user(&state.pool, admin.team_id, admin.id, user_id).await?;
@@ -82,7 +85,7 @@ pub async fn remove_team_member(user_id: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn reset_member_password(user_id: Uuid, password: String) -> Result<(), AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     let password = engine::auth::Password::parse(&password)?;
@@ -127,33 +130,29 @@ fn forbidden() {
 /// through this island's actions.
 #[island]
 fn TeamSettings(team: Team, children: Children) -> impl IntoView {
-    let update = ServerAction::<UpdateTeamSettings>::new();
-    let add = ServerAction::<AddTeamMember>::new();
-    let remove = ServerAction::<RemoveTeamMember>::new();
-    let reset = ServerAction::<ResetMemberPassword>::new();
-    let update_error = action_error(update);
-    let add_error = action_error(add);
-    let reset_error = action_error(reset);
+    let (update, add, remove, reset) =
+        (FormPost::new(), FormPost::new(), FormPost::new(), FormPost::new());
+    let reset_error = reset.error();
     let users = NodeRef::<Div>::new();
     let refresh = Signal::derive(move || add.version().get() + remove.version().get());
     follow_server_html(refresh, users, team_users_html);
     let (send_removal, send_reset) = (
-        send_marked_forms("data-member-remove", remove),
-        send_marked_forms("data-member-reset", reset),
+        remove.on_marked_submit("data-member-remove"),
+        reset.on_marked_submit("data-member-reset"),
     );
     view! {
         <PageHeader title="Team" subtitle="Your team's details and who can use Outreach."/>
         <div class="grid gap-6 lg:grid-cols-3">
             <div class="space-y-6 lg:col-span-2">
                 <Card title="Users" description="Reps run campaigns; admins also connect sender accounts and manage the team.">
-                    <FormError error=action_error(remove)/>
+                    <FormError error=remove.error()/>
                     <FormError error=reset_error/>
                     {move || field_error(reset_error, "password").get().map(|message| view! {
                         <p role="alert" class="mb-3 rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700">
                             {format!("New password: {message}")}
                         </p>
                     })}
-                    {move || reset.value().get().and_then(Result::ok).map(|_| view! {
+                    {move || reset.succeeded().get().then(|| view! {
                         <p role="status" class="mb-3 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
                             "Password changed. That user is signed out everywhere."
                         </p>
@@ -161,12 +160,12 @@ fn TeamSettings(team: Team, children: Children) -> impl IntoView {
                     <div node_ref=users on:submit=move |event| { send_removal(event.clone()); send_reset(event) }>{children()}</div>
                 </Card>
                 <Card title="Add a user">
-                    <ActionForm action=add attr:class="grid gap-4 sm:grid-cols-2" attr:data-testid="add-user-form">
-                        <div class="sm:col-span-2"><FormError error=add_error/></div>
-                        <TextField label="Name" name="name" required=true error=field_error(add_error, "name")/>
-                        <TextField label="Email" name="email" input_type="email" required=true error=field_error(add_error, "email")/>
+                    <form method="post" action=AddTeamMember::url() on:submit=add.on_submit() class="grid gap-4 sm:grid-cols-2" data-testid="add-user-form">
+                        <div class="sm:col-span-2"><FormError error=add.error()/></div>
+                        <TextField label="Name" name="name" required=true error=field_error(add.error(), "name")/>
+                        <TextField label="Email" name="email" input_type="email" required=true error=field_error(add.error(), "email")/>
                         <TextField label="Initial password" name="password" input_type="password" autocomplete="new-password"
-                            required=true hint="At least 10 characters; share it with them privately." error=field_error(add_error, "password")/>
+                            required=true hint="At least 10 characters; share it with them privately." error=field_error(add.error(), "password")/>
                         <div class="space-y-1">
                             <label for="field-role" class="block text-sm font-medium text-slate-700">"Role"</label>
                             <select id="field-role" name="role" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
@@ -179,22 +178,22 @@ fn TeamSettings(team: Team, children: Children) -> impl IntoView {
                                 "Add user"
                             </button>
                         </div>
-                    </ActionForm>
+                    </form>
                 </Card>
             </div>
             <Card title="Team details">
-                <ActionForm action=update attr:class="space-y-4">
-                    <FormError error=update_error/>
-                    <TextField label="Team name" name="team_name" value=team.name required=true error=field_error(update_error, "team_name")/>
+                <form method="post" action=UpdateTeamSettings::url() on:submit=update.on_submit() class="space-y-4">
+                    <FormError error=update.error()/>
+                    <TextField label="Team name" name="team_name" value=team.name required=true error=field_error(update.error(), "team_name")/>
                     <TextArea label="Postal address" name="postal_address" value=team.postal_address rows=4
-                        hint="Printed in the footer of every email (CAN-SPAM)." error=field_error(update_error, "postal_address")/>
+                        hint="Printed in the footer of every email (CAN-SPAM)." error=field_error(update.error(), "postal_address")/>
                     <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
                         "Save"
                     </button>
-                    {move || update.value().get().and_then(Result::ok).map(|_| view! {
+                    {move || update.succeeded().get().then(|| view! {
                         <span role="status" class="ml-3 text-sm text-emerald-700">"Saved."</span>
                     })}
-                </ActionForm>
+                </form>
             </Card>
         </div>
     }
@@ -202,7 +201,6 @@ fn TeamSettings(team: Team, children: Children) -> impl IntoView {
 
 /// The team's users, each with "Remove" (not oneself) and "Reset password".
 fn team_users(users: Vec<User>, me: Uuid) -> AnyView {
-    use server_fn::ServerFn;
     view! {
         <ul class="divide-y divide-slate-100" data-testid="team-users">
             {users.into_iter().map(|user| {

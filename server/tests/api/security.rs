@@ -522,6 +522,7 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         case("load_lead_policy", form(&[]), OwnTeam, true),
         case("set_lead_policy", form(&[("policy", "allow")]), OwnTeam, true),
         case("load_senders", form(&[]), OwnTeam, false),
+        case("senders_html", form(&[]), OwnTeam, false),
         case(
             "update_sender",
             form(&[
@@ -722,7 +723,10 @@ async fn another_team_reaches_none_of_a_teams_data_through_any_server_function_o
     for case in &cases {
         let (status, body) = call_fn(&w.app, &w.b_browser, case).await;
         let mut secrets_here = secrets.clone();
-        if matches!(case.name, "load_senders" | "sender_choices" | "load_sender_alerts") {
+        if matches!(
+            case.name,
+            "load_senders" | "senders_html" | "sender_choices" | "load_sender_alerts"
+        ) {
             secrets_here.push(ADA.into());
         }
         let leaked = leaks(&body, &secrets_here);

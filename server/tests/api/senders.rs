@@ -77,6 +77,16 @@ async fn an_admin_connects_two_mailboxes_in_the_ui_and_sees_their_status_and_lim
     assert_eq!(g["daily_cap"], 1800);
     let page = app.get("/senders").await.text().await.unwrap();
     assert!(page.contains(GRACE) && page.contains("1,800"));
+
+    // The list the page draws again after a change: each card's forms are marked for the
+    // page's island, and the edit form has its places for problems.
+    let redrawn = app.call::<app::pages::senders::SendersHtml>(&app.client, &[]).await;
+    assert_eq!(redrawn.status(), StatusCode::OK);
+    let html: String = redrawn.json().await.unwrap();
+    assert!(html.contains(ADA) && html.contains(GRACE) && html.contains("1,800"), "{html}");
+    for marker in ["data-sender-edit", "data-sender-disconnect", r#"data-problem="daily_cap""#] {
+        assert_eq!(html.matches(marker).count(), 2, "{marker} in {html}");
+    }
 }
 
 #[tokio::test]

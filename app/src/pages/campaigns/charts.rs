@@ -15,7 +15,7 @@ use crate::format::count;
 /// The periods offered, in days.
 const PERIODS: [u32; 3] = [7, 30, 90];
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_daily_stats(id: Uuid, days: u32) -> Result<DailyStats, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let now = state.google.oauth.now();

@@ -5,6 +5,7 @@ use engine::model::{Campaign, CampaignStats, CampaignStatus, LintReport, Severit
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::charts::{ChartsTab, chart_days};
@@ -13,19 +14,20 @@ use super::leads::{LeadList, LeadQuery, LeadsTab};
 use super::schedule::ScheduleTab;
 use super::steps::{StepsSidePanels, StepsTab};
 use super::{StatusReason, status_tone};
-use crate::components::forms::{FormError, action_error, hydration_marker};
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, hydration_marker};
 use crate::components::ui::{Badge, ErrorPanel};
 use crate::error::AppError;
 use crate::format::{count, datetime};
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_campaign(id: Uuid) -> Result<Campaign, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::campaigns::get(&state.pool, user.team_id, id).await?)
 }
 
 /// Start, pause, resume or cancel. A refused start returns the lint report that refused it.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn change_campaign_status(
     id: Uuid,
     change: String,
@@ -136,7 +138,7 @@ fn CampaignFrame(id: Uuid, tab: &'static str, children: Children) -> impl IntoVi
     let changed = CampaignChanged(RwSignal::new(0));
     let hydrated = hydration_marker();
     provide_context(changed);
-    let change = ServerAction::<ChangeCampaignStatus>::new();
+    let change = FormPost::new();
     let campaign = Resource::new(
         move || (changed.0.get(), change.version().get()),
         move |_| load_campaign(id),
@@ -174,7 +176,7 @@ fn CampaignFrame(id: Uuid, tab: &'static str, children: Children) -> impl IntoVi
 }
 
 #[component]
-fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>) -> impl IntoView {
+fn CampaignHeader(campaign: Campaign, change: FormPost) -> impl IntoView {
     let Campaign { id, name, status, status_reason, stats, completed_at, .. } = campaign;
     let allowed: &[(&str, &str)] = match status {
         CampaignStatus::Draft => &[("start", "Start"), ("cancel", "Cancel")],
@@ -182,8 +184,8 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
         CampaignStatus::Paused => &[("resume", "Resume"), ("cancel", "Cancel")],
         CampaignStatus::Completed | CampaignStatus::Cancelled => &[],
     };
-    let error = action_error(change);
-    let refused = move || change.value().get().and_then(Result::ok).flatten();
+    let error = change.error();
+    let refused = move || change.answer::<Option<LintReport>>().flatten();
     view! {
         <div class="mb-4 text-sm"><a href="/campaigns" class="text-indigo-600 hover:underline">"← All campaigns"</a></div>
         <div class="flex flex-wrap items-start justify-between gap-4">
@@ -201,7 +203,7 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
                 {allowed.iter().map(|(value, label)| {
                     let danger = *value == "cancel";
                     view! {
-                        <ActionForm action=change>
+                        <form method="post" action=ChangeCampaignStatus::url() on:submit=change.on_submit()>
                             <input type="hidden" name="id" value=id.to_string()/>
                             <input type="hidden" name="change" value=*value/>
                             <button type="submit" disabled=move || change.pending().get()
@@ -212,7 +214,7 @@ fn CampaignHeader(campaign: Campaign, change: ServerAction<ChangeCampaignStatus>
                                 }>
                                 {*label}
                             </button>
-                        </ActionForm>
+                        </form>
                     }
                 }).collect_view()}
             </div>

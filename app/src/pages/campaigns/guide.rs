@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::detail::{CampaignChanged, ChangeCampaignStatus, problem_text};
 use super::schedule::SenderChoice;
+use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
-use crate::components::forms::action_error;
+use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
-use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::Card;
 use crate::error::AppError;
 use crate::format::count;
@@ -102,7 +102,7 @@ pub struct ReviewData {
     pub plan: String,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_review(id: Uuid) -> Result<ReviewData, AppError> {
     use super::detail::load_campaign;
     use super::schedule::{chosen_senders, plan_summary, sender_choices};
@@ -116,7 +116,7 @@ pub async fn load_review(id: Uuid) -> Result<ReviewData, AppError> {
 }
 
 /// The Review tab drawn by the server, for the tab to put in place after a change.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn review_html(id: Uuid) -> Result<String, AppError> {
     let data = load_review(id).await?;
     Ok(render_to_html(move || review(data)))
@@ -142,7 +142,7 @@ pub fn ReviewPanel(id: Uuid) -> impl IntoView {
 #[component]
 pub fn ReviewTab(id: Uuid, children: Children) -> impl IntoView {
     let changed = expect_context::<CampaignChanged>();
-    let start = ServerAction::<ChangeCampaignStatus>::new();
+    let start = FormPost::new();
     Effect::new(move |previous: Option<usize>| {
         let version = start.version().get();
         if previous.is_some_and(|p| p != version) {
@@ -155,8 +155,8 @@ pub fn ReviewTab(id: Uuid, children: Children) -> impl IntoView {
         review_html(id)
     });
     view! {
-        <div class="mb-4"><FormError error=action_error(start)/></div>
-        <div node_ref=region on:submit=send_marked_forms("data-start-campaign", start)>{children()}</div>
+        <div class="mb-4"><FormError error=start.error()/></div>
+        <div node_ref=region on:submit=start.on_marked_submit("data-start-campaign")>{children()}</div>
     }
 }
 

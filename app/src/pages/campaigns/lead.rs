@@ -19,14 +19,14 @@ use crate::components::ui::{Badge, ErrorPanel, Tone};
 use crate::error::AppError;
 use crate::format::datetime;
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_lead(lead_id: Uuid) -> Result<LeadDetail, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::tracking::manual::detail(&state.pool, user.team_id, lead_id).await?)
 }
 
 /// `status` is `replied` (stops the follow-ups) or `suppressed` (also suppresses the address).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn change_lead(lead_id: Uuid, status: String) -> Result<LeadDetail, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let status = LeadStatus::parse(&status).ok_or_else(|| AppError::Invalid {
@@ -48,7 +48,7 @@ pub async fn change_lead(lead_id: Uuid, status: String) -> Result<LeadDetail, Ap
 
 /// The lead's part of its page, drawn by the server, for the island to put in place after a
 /// change.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn lead_html(campaign_id: Uuid, lead_id: Uuid) -> Result<String, AppError> {
     let detail = load_lead(lead_id).await?;
     Ok(render_to_html(move || lead_view(Some((campaign_id, lead_id)), Ok(detail))))

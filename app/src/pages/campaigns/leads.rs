@@ -107,7 +107,7 @@ mod upload {
 }
 
 /// Reads the header and first rows of a file without importing anything.
-#[server(input = MultipartFormData)]
+#[server(input = MultipartFormData, output = crate::codec::Json)]
 pub async fn check_leads_file(data: MultipartData) -> Result<CsvCheck, AppError> {
     use engine::csv_import::{ColumnRole, ImportOptions, preview};
     let (state, user) = crate::auth::ssr::require_user().await?;
@@ -150,7 +150,7 @@ pub async fn check_leads_file(data: MultipartData) -> Result<CsvCheck, AppError>
 
 /// Imports the file into the campaign. The form carries `campaign_id`, `file` and optionally
 /// `mapping`: a JSON array with one role per column, e.g. `[{"role":"email"},{"role":"ignore"}]`.
-#[server(input = MultipartFormData)]
+#[server(input = MultipartFormData, output = crate::codec::Json)]
 pub async fn import_leads(data: MultipartData) -> Result<LeadImportReport, AppError> {
     use engine::csv_import::{ColumnRole, ImportOptions};
     let (state, user) = crate::auth::ssr::require_user().await?;
@@ -172,7 +172,7 @@ pub async fn import_leads(data: MultipartData) -> Result<LeadImportReport, AppEr
 /// A page of leads: `status` a lead status or a board stage (`opted_out`), `sort` e.g.
 /// `email` or `-activity`; `after`/`before` a lead id for keyset paging (`page` is then the
 /// number shown).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_leads(
     id: Uuid,
     status: Option<String>,
@@ -470,7 +470,7 @@ pub enum LeadListData {
     Board(Pipeline),
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_lead_list(id: Uuid, query: LeadQuery) -> Result<LeadListData, AppError> {
     if query.board {
         return Ok(LeadListData::Board(super::pipeline::load_pipeline(id).await?));
@@ -481,7 +481,7 @@ pub async fn load_lead_list(id: Uuid, query: LeadQuery) -> Result<LeadListData, 
 }
 
 /// The lead list drawn by the server, for the Leads tab to put in place after a change.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn lead_list_html(id: Uuid, query: LeadQuery) -> Result<String, AppError> {
     let data = load_lead_list(id, query.clone()).await?;
     Ok(render_to_html(move || lead_list(id, query, Ok(data))))

@@ -13,6 +13,7 @@ mod steps;
 
 use engine::model::{CampaignStatus, CampaignSummary};
 use leptos::prelude::*;
+use server_fn::ServerFn;
 use uuid::Uuid;
 
 pub use charts::*;
@@ -24,21 +25,20 @@ pub use pipeline::*;
 pub use schedule::*;
 pub use steps::*;
 
-use crate::components::forms::{
-    FormError, TextField, action_error, field_error, go_to, hydration_marker,
-};
+use crate::components::form_post::FormPost;
+use crate::components::forms::{FormError, TextField, field_error, go_to, hydration_marker};
 use crate::components::ui::{Badge, Card, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
 use crate::format::{count, datetime};
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn list_campaigns() -> Result<Vec<CampaignSummary>, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::campaigns::list(&state.pool, user.team_id).await?)
 }
 
 /// Creates a draft with only a name; returns its id (the page then opens it).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn create_campaign(name: String) -> Result<Uuid, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let new = engine::model::NewCampaign {
@@ -102,16 +102,16 @@ pub fn CampaignsPage() -> impl IntoView {
 /// Creates the draft and opens it.
 #[island]
 fn NewCampaignForm() -> impl IntoView {
-    let create = ServerAction::<CreateCampaign>::new();
+    let create = FormPost::new();
     Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
+        if let Some(id) = create.answer::<Uuid>() {
             go_to(&format!("/campaigns/{id}"));
         }
     });
     let hydrated = hydration_marker();
-    let error = action_error(create);
+    let error = create.error();
     view! {
-        <ActionForm action=create attr:class="space-y-4" attr:data-testid="new-campaign-form" attr:data-hydrated=move || hydrated.get().to_string()>
+        <form method="post" action=CreateCampaign::url() on:submit=create.on_submit() class="space-y-4" data-testid="new-campaign-form" data-hydrated=move || hydrated.get().to_string()>
             <FormError error/>
             <TextField label="Campaign name" name="name" placeholder="Q4 outreach to agencies" required=true
                 error=field_error(error, "name")/>
@@ -119,7 +119,7 @@ fn NewCampaignForm() -> impl IntoView {
                 class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60">
                 "Create campaign"
             </button>
-        </ActionForm>
+        </form>
     }
 }
 

@@ -4,11 +4,13 @@
 
 use engine::model::{Lead, LeadDetail, LeadStatus, Pipeline, PipelineStage, Stage};
 use leptos::prelude::*;
+use serde::Deserialize;
+use server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::lead::ChangeLead;
 use super::leads::lead_tone;
-use crate::components::server_html::send_marked_forms;
+use crate::components::form_post::FormPost;
 use crate::components::ui::{Badge, EmptyState};
 use crate::error::AppError;
 use crate::format::count;
@@ -16,14 +18,14 @@ use crate::format::count;
 /// How long the toast offering "Undo" stays.
 const TOAST_SECONDS: u64 = 15;
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_pipeline(id: Uuid) -> Result<Pipeline, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::campaigns::activity::pipeline(&state.pool, user.team_id, id).await?)
 }
 
 /// Takes back the lead's latest "Mark as replied" or "Suppress", while that is safe.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn undo_lead_change(lead_id: Uuid) -> Result<LeadDetail, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::tracking::manual::undo(&state.pool, user.team_id, lead_id).await?)
@@ -32,14 +34,14 @@ pub async fn undo_lead_change(lead_id: Uuid) -> Result<LeadDetail, AppError> {
 /// The two actions on leads, shared by the board, the table and the toast.
 #[derive(Clone, Copy)]
 pub(crate) struct LeadActions {
-    pub change: ServerAction<ChangeLead>,
-    pub undo: ServerAction<UndoLeadChange>,
+    pub change: FormPost,
+    pub undo: FormPost,
 }
 
 impl LeadActions {
     /// Creates the actions and provides them to the buttons below.
     pub(crate) fn provide() -> Self {
-        let actions = LeadActions { change: ServerAction::new(), undo: ServerAction::new() };
+        let actions = LeadActions { change: FormPost::new(), undo: FormPost::new() };
         provide_context(actions);
         actions
     }
@@ -52,7 +54,7 @@ impl LeadActions {
     /// For `on:submit` around server-drawn [`LeadChangeForm`]s: sends a button's change
     /// through [`Self::change`] instead of posting the form, so the page stays.
     pub(crate) fn send_changes(self) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
-        send_marked_forms("data-lead-change", self.change)
+        self.change.on_marked_submit("data-lead-change")
     }
 }
 
@@ -65,7 +67,6 @@ pub(crate) fn LeadChangeForm(
     status: &'static str,
     children: Children,
 ) -> impl IntoView {
-    use server_fn::ServerFn;
     view! {
         <form method="post" action=ChangeLead::url() data-lead-change="">
             <input type="hidden" name="lead_id" value=lead_id.to_string()/>
@@ -125,15 +126,24 @@ struct Toast {
     error: bool,
 }
 
-fn done_message(detail: &LeadDetail) -> String {
-    match detail.lead.status {
+/// The part of a server function's [`LeadDetail`] answer (the lead's fields, flattened, and
+/// its events) the toast reads; the browser skips the rest.
+#[derive(Deserialize)]
+struct ChangedLead {
+    id: Uuid,
+    email: String,
+    status: LeadStatus,
+}
+
+fn done_message(detail: &ChangedLead) -> String {
+    match detail.status {
         LeadStatus::Replied => {
-            format!("{} marked as replied: its follow-ups stop.", detail.lead.email)
+            format!("{} marked as replied: its follow-ups stop.", detail.email)
         }
         LeadStatus::Suppressed => {
-            format!("{} suppressed: the address is never mailed again.", detail.lead.email)
+            format!("{} suppressed: the address is never mailed again.", detail.email)
         }
-        other => format!("{} is {}.", detail.lead.email, other.as_str().replace('_', " ")),
+        other => format!("{} is {}.", detail.email, other.as_str().replace('_', " ")),
     }
 }
 
@@ -157,17 +167,17 @@ pub(crate) fn UndoToast() -> impl IntoView {
             std::time::Duration::from_secs(TOAST_SECONDS),
         );
     };
-    Effect::new(move |_| match actions.change.value().get() {
-        Some(Ok(detail)) => show(done_message(&detail), Some(detail.lead.id), false),
+    Effect::new(move |_| match actions.change.result::<ChangedLead>() {
+        Some(Ok(detail)) => show(done_message(&detail), Some(detail.id), false),
         Some(Err(e)) => show(e.to_string(), None, true),
         None => {}
     });
-    Effect::new(move |_| match actions.undo.value().get() {
+    Effect::new(move |_| match actions.undo.result::<ChangedLead>() {
         Some(Ok(detail)) => show(
             format!(
                 "Undone: {} is {} again.",
-                detail.lead.email,
-                detail.lead.status.as_str().replace('_', " ")
+                detail.email,
+                detail.status.as_str().replace('_', " ")
             ),
             None,
             false,
@@ -186,13 +196,13 @@ pub(crate) fn UndoToast() -> impl IntoView {
                     }>
                     <p class="break-words">{t.message}</p>
                     {t.undo_lead.map(|lead_id| view! {
-                        <ActionForm action=actions.undo>
+                        <form method="post" action=UndoLeadChange::url() on:submit=actions.undo.on_submit()>
                             <input type="hidden" name="lead_id" value=lead_id.to_string()/>
                             <button type="submit" disabled=move || actions.undo.pending().get()
                                 class="rounded-md px-2 py-1 font-semibold text-indigo-200 ring-1 ring-indigo-300/60 hover:bg-white/10 focus-visible:outline focus-visible:outline-2 focus-visible:outline-white disabled:opacity-60">
                                 "Undo"
                             </button>
-                        </ActionForm>
+                        </form>
                     })}
                     <button type="button" on:click=move |_| toast.set(None) aria-label="Dismiss"
                         class="rounded px-1 text-slate-300 hover:text-white">"×"</button>
@@ -262,5 +272,33 @@ fn StageColumn(id: Uuid, stage: PipelineStage) -> impl IntoView {
                 </a>
             })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_toast_reads_a_changed_lead_from_the_answer_as_the_server_sends_it() {
+        let now = chrono::Utc::now();
+        let lead = Lead {
+            id: Uuid::new_v4(),
+            campaign_id: Uuid::new_v4(),
+            email: "pia@prospect.example".into(),
+            first_name: "Pia".into(),
+            company: "Prospect Co".into(),
+            fields: Default::default(),
+            status: LeadStatus::Replied,
+            created_at: now,
+            updated_at: now,
+        };
+        let answer = serde_json::to_string(&LeadDetail { lead: lead.clone(), events: Vec::new() });
+        let changed: ChangedLead = serde_json::from_str(&answer.unwrap()).unwrap();
+        assert_eq!((changed.id, changed.status), (lead.id, LeadStatus::Replied));
+        assert_eq!(
+            done_message(&changed),
+            "pia@prospect.example marked as replied: its follow-ups stop."
+        );
     }
 }

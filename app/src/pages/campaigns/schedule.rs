@@ -4,10 +4,12 @@
 use engine::model::{Campaign, CampaignSettings, Schedule};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use server_fn::ServerFn;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
 use super::detail::{CampaignChanged, load_campaign};
+use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
 use crate::components::ui::Card;
 use crate::error::AppError;
@@ -21,7 +23,7 @@ pub struct SenderChoice {
     pub daily_cap: u32,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn sender_choices() -> Result<Vec<SenderChoice>, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let accounts =
@@ -40,7 +42,7 @@ pub async fn sender_choices() -> Result<Vec<SenderChoice>, AppError> {
 /// The plan in plain language ("≈ 405 emails a day from 1 account, finishing in about 3
 /// days") for a schedule and sender accounts as typed, or without them, as saved. Worked out
 /// by the server, so the browser bundle does without the estimator.
-#[server(input = Json)]
+#[server(input = Json, output = crate::codec::Json)]
 pub async fn schedule_summary(
     id: Uuid,
     schedule: Option<Schedule>,
@@ -78,7 +80,7 @@ pub(crate) fn plan_summary(
     .summary()
 }
 
-#[server(input = Json)]
+#[server(input = Json, output = crate::codec::Json)]
 pub async fn save_schedule(
     id: Uuid,
     sender_ids: Vec<Uuid>,
@@ -171,12 +173,10 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>, plan: String) ->
         schedule_summary(id, Some(inputs.schedule_or_default()), Some(chosen.get()))
     });
     let summary = move || typed.get().and_then(Result::ok).unwrap_or_else(|| plan.clone());
-    let save = ServerAction::<SaveSchedule>::new();
+    let save = FormPost::new();
     // Input the browser can tell is wrong before asking the server.
     let local_error = RwSignal::new(None::<AppError>);
-    let error = Signal::derive(move || {
-        local_error.get().or_else(|| save.value().get().and_then(Result::err))
-    });
+    let error = Signal::derive(move || local_error.get().or_else(|| save.error().get()));
     Effect::new(move |previous: Option<usize>| {
         let version = save.version().get();
         if previous.is_some_and(|p| p != version) {
@@ -196,7 +196,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>, plan: String) ->
         match built {
             Ok(input) => {
                 local_error.set(None);
-                save.dispatch(input);
+                save.send_json(SaveSchedule::url(), &input);
             }
             Err(e) => local_error.set(Some(e)),
         }
@@ -229,8 +229,7 @@ fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>, plan: String) ->
             </div>
         }
     };
-    let saved_ok =
-        move || matches!(save.value().get(), Some(Ok(()))) && local_error.with(Option::is_none);
+    let saved_ok = move || save.succeeded().get() && local_error.with(Option::is_none);
     view! {
         <form on:submit=on_submit class="grid gap-6 lg:grid-cols-2" data-testid="schedule-form">
             <Card title="Sending window" description="Messages go out only on these days, between these hours, in this time zone.">

@@ -5,19 +5,21 @@ use engine::model::{Campaign, LintReport, Preview, Severity, Step};
 use leptos::html::{Div, Textarea};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use server_fn::ServerFn;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
 use super::detail::{CampaignChanged, load_campaign, problem_text};
+use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
+use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
-use crate::components::server_html::{follow_server_html, send_marked_forms};
 use crate::components::ui::Card;
 use crate::error::AppError;
 
 /// Replaces the whole sequence (`campaigns::update` with `steps`).
-#[server(input = Json)]
+#[server(input = Json, output = crate::codec::Json)]
 pub async fn save_steps(id: Uuid, steps: Vec<Step>) -> Result<(), AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let patch = engine::model::CampaignPatch { steps: Some(steps), ..Default::default() };
@@ -26,7 +28,7 @@ pub async fn save_steps(id: Uuid, steps: Vec<Step>) -> Result<(), AppError> {
 }
 
 /// Step `step` (from 1) for a lead (the first when none is given), exactly as it would be sent.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn preview_step(id: Uuid, lead_id: Option<Uuid>, step: u32) -> Result<Preview, AppError> {
     use engine::campaigns::lint::{LinkSigner, preview};
     let (state, user) = crate::auth::ssr::require_user().await?;
@@ -46,7 +48,7 @@ pub struct StepProblems {
 /// leads do not have. It runs on the server so that the browser bundle carries neither the
 /// template parser nor the Unicode tables that field names are folded with (about 70 KB of
 /// the gzipped bundle).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn check_step(
     id: Uuid,
     subject: String,
@@ -64,14 +66,14 @@ pub async fn check_step(
     })
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn lint_campaign(id: Uuid) -> Result<LintReport, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::campaigns::lint::lint(&state.pool, user.team_id, id).await?)
 }
 
 /// Removes one lead from a draft campaign (e.g. one the lint complains about).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn remove_lead(id: Uuid, lead_id: Uuid) -> Result<u64, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     Ok(engine::campaigns::leads::remove(&state.pool, user.team_id, id, &[lead_id]).await?)
@@ -121,8 +123,8 @@ impl StepDraft {
 pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
     let campaign = Resource::new(move || id, load_campaign);
     let changed = expect_context::<CampaignChanged>();
-    let save = ServerAction::<SaveSteps>::new();
-    let remove = ServerAction::<RemoveLead>::new();
+    let save = FormPost::new();
+    let remove = FormPost::new();
     Effect::new(move |previous: Option<usize>| {
         let version = save.version().get() + remove.version().get();
         if previous.is_some_and(|p| p != version) {
@@ -164,11 +166,11 @@ pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
                 </Suspense>
             </div>
             <div class="space-y-6 xl:col-span-2">
-                <FormError error=Signal::derive(move || remove.value().get().and_then(Result::err))/>
+                <FormError error=remove.error()/>
                 // A gap, not `space-y-*`: the island's wrapper around the first drawing would take
                 // the margins.
                 <div node_ref=side class="flex flex-col gap-6" on:click=on_click on:change=on_change
-                    on:submit=send_marked_forms("data-remove-lead", remove)>
+                    on:submit=remove.on_marked_submit("data-remove-lead")>
                     {children()}
                 </div>
             </div>
@@ -184,7 +186,7 @@ fn event_element(event: &leptos::ev::Event, selector: &str) -> Option<web_sys::E
 }
 
 #[component]
-fn StepsWorkspace(campaign: Campaign, save: ServerAction<SaveSteps>) -> impl IntoView {
+fn StepsWorkspace(campaign: Campaign, save: FormPost) -> impl IntoView {
     let id = campaign.id;
     let mut initial: Vec<Step> = campaign.steps.clone();
     if initial.is_empty() {
@@ -202,7 +204,7 @@ fn StepsWorkspace(campaign: Campaign, save: ServerAction<SaveSteps>) -> impl Int
     let fields = StoredValue::new(
         campaign.merge_fields().into_iter().map(str::to_owned).collect::<Vec<_>>(),
     );
-    let save_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let save_error = save.error();
     let add_step = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -211,9 +213,9 @@ fn StepsWorkspace(campaign: Campaign, save: ServerAction<SaveSteps>) -> impl Int
     };
     let on_save = move |_| {
         let steps = drafts.get_untracked().iter().enumerate().map(|(i, d)| d.to_step(i)).collect();
-        save.dispatch(SaveSteps { id, steps });
+        save.send_json(SaveSteps::url(), &SaveSteps { id, steps });
     };
-    let saved_ok = move || matches!(save.value().get(), Some(Ok(()))) && !save.pending().get();
+    let saved_ok = move || save.succeeded().get() && !save.pending().get();
     let first_subject = Signal::derive(move || {
         drafts.with(|d| d.first().map(|s| s.subject.get()).unwrap_or_default())
     });
@@ -402,7 +404,7 @@ pub struct StepsSide {
 }
 
 /// The preview of step `step` for the lead at `position`, and the lint (both as saved).
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_steps_side(id: Uuid, step: u32, position: u32) -> Result<StepsSide, AppError> {
     use super::leads::load_leads;
     use engine::model::CampaignStatus;
@@ -432,7 +434,7 @@ pub async fn load_steps_side(id: Uuid, step: u32, position: u32) -> Result<Steps
 }
 
 /// The preview and the lint drawn by the server, for the Steps tab to put in place.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn steps_side_html(id: Uuid, step: u32, position: u32) -> Result<String, AppError> {
     let side = load_steps_side(id, step, position).await?;
     Ok(render_to_html(move || steps_side(id, side)))
@@ -526,7 +528,6 @@ fn PreviewCard(
 /// as it is, and the Steps tab sends it through its action.
 #[component]
 fn LintCard(id: Uuid, lint: Result<LintReport, String>, draft: bool) -> impl IntoView {
-    use server_fn::ServerFn;
     let shown = match lint {
         Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
         Ok(report) if report.problems.is_empty() => view! {

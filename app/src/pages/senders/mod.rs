@@ -5,12 +5,19 @@
 pub mod connect;
 
 use engine::senders::{SenderAccount, SenderKind, SenderStatus};
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+use server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::components::forms::{FormError, action_error, field_error};
+use crate::components::form_post::FormPost;
+use crate::components::forms::FormError;
+use crate::components::layout::SessionResource;
+use crate::components::server_html::follow_server_html;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
 use crate::components::ui::{Badge, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
 use crate::format::{count, datetime};
@@ -33,7 +40,7 @@ pub struct SendersView {
     pub sandbox: bool,
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_senders() -> Result<SendersView, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let accounts =
@@ -65,7 +72,7 @@ pub async fn load_senders() -> Result<SendersView, AppError> {
 }
 
 /// An admin's edit from the account's form. An empty cap returns to the default.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn update_sender(
     sender_id: Uuid,
     kind: String,
@@ -93,7 +100,7 @@ pub async fn update_sender(
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn disconnect_sender(sender_id: Uuid) -> Result<(), AppError> {
     let (state, admin) = crate::auth::ssr::require_admin().await?;
     engine::senders::disconnect(
@@ -107,7 +114,7 @@ pub async fn disconnect_sender(sender_id: Uuid) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn set_sender_access(
     sender_id: Uuid,
     user_id: Uuid,
@@ -120,7 +127,7 @@ pub async fn set_sender_access(
 }
 
 /// The addresses of accounts the signed-in user may use that need reconnection.
-#[server]
+#[server(output = crate::codec::Json)]
 pub async fn load_sender_alerts() -> Result<Vec<String>, AppError> {
     let (state, user) = crate::auth::ssr::require_user().await?;
     let accounts =
@@ -150,45 +157,24 @@ pub fn SenderAlerts() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Actions {
-    /// Bumped when an account's edit was saved (each card has its own edit action, so a
-    /// problem shows only under the account it is about).
-    saved: RwSignal<u32>,
-    disconnect: ServerAction<DisconnectSender>,
-    access: ServerAction<SetSenderAccess>,
+/// The sender list drawn by the server, for [`Senders`] to put in place after a change.
+#[server(output = crate::codec::Json)]
+pub async fn senders_html() -> Result<String, AppError> {
+    let view = load_senders().await?;
+    Ok(render_to_html(move || sender_list(view)))
 }
 
 #[component]
 pub fn SendersPage() -> impl IntoView {
     let connected = use_query_map().read_untracked().get("connected").filter(|c| !c.is_empty());
-    view! { <Senders connected/> }
-}
-
-/// `connected`: the address just connected, from Google's way back (`?connected=…`).
-#[island]
-fn Senders(connected: Option<String>) -> impl IntoView {
-    let actions = Actions {
-        saved: RwSignal::new(0),
-        disconnect: ServerAction::<DisconnectSender>::new(),
-        access: ServerAction::<SetSenderAccess>::new(),
+    let session = expect_context::<SessionResource>();
+    let is_admin = move || {
+        session.get().and_then(Result::ok).and_then(|info| info.user).is_some_and(|u| u.is_admin())
     };
-    let senders = Resource::new(
-        move || {
-            (
-                actions.saved.get(),
-                actions.disconnect.version().get(),
-                actions.access.version().get(),
-            )
-        },
-        |_| load_senders(),
-    );
-    let disconnect_error = action_error(actions.disconnect);
-    let access_error = action_error(actions.access);
     view! {
         <PageHeader title="Sender accounts" subtitle="The Gmail and Google Workspace accounts your team sends from.">
             <Transition fallback=|| ()>
-                {move || senders.get().and_then(Result::ok).filter(|v| v.is_admin).map(|_| view! { <ConnectButton/> })}
+                {move || is_admin().then(|| view! { <ConnectButton/> })}
             </Transition>
         </PageHeader>
         {connected.map(|email| view! {
@@ -196,16 +182,48 @@ fn Senders(connected: Option<String>) -> impl IntoView {
                 <strong class="font-semibold">{email}</strong>" is connected."
             </p>
         })}
+        <Senders><SenderListPanel/></Senders>
+    }
+}
+
+/// The list (`children`, drawn by the server) is drawn again after every change, without
+/// reloading the page. Its forms are marked `data-sender-disconnect`, `data-sender-access`
+/// and `data-sender-edit`; an edit shows its problems in the account's own form.
+#[island]
+fn Senders(children: Children) -> impl IntoView {
+    let (disconnect, access, edit) = (FormPost::new(), FormPost::new(), FormPost::new());
+    let list = NodeRef::<Div>::new();
+    let refresh = Signal::derive(move || {
+        disconnect.version().get() + access.version().get() + edit.version().get()
+    });
+    follow_server_html(refresh, list, senders_html);
+    let sends = [
+        disconnect.on_marked_submit("data-sender-disconnect"),
+        access.on_marked_submit("data-sender-access"),
+        edit.on_marked_submit("data-sender-edit"),
+    ];
+    view! {
         <div class="mb-4 space-y-2">
-            <FormError error=disconnect_error/>
-            <FormError error=access_error/>
+            <FormError error=disconnect.error()/>
+            <FormError error=access.error()/>
         </div>
-        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+        <div node_ref=list on:submit=move |event| sends.iter().for_each(|send| send(event.clone()))>
+            {children()}
+        </div>
+    }
+}
+
+/// The list of the page (server-rendered).
+#[component]
+fn SenderListPanel() -> impl IntoView {
+    let senders = Resource::new(|| (), |_| load_senders());
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || senders.get().map(|result| match result {
                 Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(view) => view! { <SenderList view actions/> }.into_any(),
+                Ok(view) => sender_list(view),
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -227,8 +245,7 @@ fn ConnectButton(#[prop(optional, into)] reconnect: Option<Uuid>) -> impl IntoVi
     }
 }
 
-#[component]
-fn SenderList(view: SendersView, actions: Actions) -> impl IntoView {
+fn sender_list(view: SendersView) -> AnyView {
     if view.accounts.is_empty() {
         return if view.is_admin {
             view! {
@@ -259,7 +276,7 @@ fn SenderList(view: SendersView, actions: Actions) -> impl IntoView {
         <ul class="space-y-4" data-testid="sender-list">
             {accounts.into_iter().map(|account| {
                 let allowed = access.iter().find(|(id, _)| *id == account.id).map(|(_, users)| users.clone()).unwrap_or_default();
-                view! { <SenderCard account is_admin reps=reps.clone() allowed actions/> }
+                view! { <SenderCard account is_admin reps=reps.clone() allowed/> }
             }).collect_view()}
         </ul>
     }
@@ -287,7 +304,6 @@ fn SenderCard(
     is_admin: bool,
     reps: Vec<Rep>,
     allowed: Vec<Uuid>,
-    actions: Actions,
 ) -> impl IntoView {
     let (tone, status) = status_badge(&account);
     let cap_note = if account.daily_cap_is_default {
@@ -300,7 +316,7 @@ fn SenderCard(
     let reason = account.status_reason.clone().filter(|_| account.status != SenderStatus::Active);
     let tracking_off = !account.tracking && !needs_action;
     let controls =
-        is_admin.then(|| view! { <AdminControls account=account.clone() reps allowed actions/> });
+        is_admin.then(|| view! { <AdminControls account=account.clone() reps allowed/> });
     view! {
         <li class="rounded-xl border border-slate-200 bg-white shadow-sm" data-testid="sender-card" data-email=account.email.clone()>
             <div class="flex flex-wrap items-start justify-between gap-3 border-b border-slate-100 px-5 py-4">
@@ -365,19 +381,7 @@ fn SenderCard(
 }
 
 #[component]
-fn AdminControls(
-    account: SenderAccount,
-    reps: Vec<Rep>,
-    allowed: Vec<Uuid>,
-    actions: Actions,
-) -> impl IntoView {
-    let update = ServerAction::<UpdateSender>::new();
-    let update_error = action_error(update);
-    Effect::new(move |_| {
-        if matches!(update.value().get(), Some(Ok(()))) {
-            actions.saved.update(|n| *n += 1);
-        }
-    });
+fn AdminControls(account: SenderAccount, reps: Vec<Rep>, allowed: Vec<Uuid>) -> impl IntoView {
     let id = account.id;
     let kind_field = format!("kind-{id}");
     let cap_field = format!("cap-{id}");
@@ -388,19 +392,19 @@ fn AdminControls(
         <div class="flex flex-wrap items-center gap-2 border-t border-slate-100 px-5 py-3">
             <ConnectButton reconnect=id/>
             {(!disconnected).then(|| view! {
-                <ActionForm action=actions.disconnect>
+                <form method="post" action=DisconnectSender::url() data-sender-disconnect="">
                     <input type="hidden" name="sender_id" value=id.to_string()/>
                     <button type="submit" class="rounded-md px-3 py-1.5 text-sm text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
                         "Disconnect"
                     </button>
-                </ActionForm>
+                </form>
             })}
         </div>
         <details class="border-t border-slate-100 px-5 py-3">
             <summary class="cursor-pointer text-sm font-medium text-indigo-600">"Edit limits and From name"</summary>
-            <ActionForm action=update attr:class="mt-3 grid gap-4 sm:grid-cols-3">
+            <form method="post" action=UpdateSender::url() data-sender-edit="" class="mt-3 grid gap-4 sm:grid-cols-3">
                 <input type="hidden" name="sender_id" value=id.to_string()/>
-                <div class="sm:col-span-3"><FormError error=update_error/></div>
+                <div class="sm:col-span-3"><FormProblem/></div>
                 <div class="space-y-1">
                     <label for=kind_field.clone() class="block text-sm font-medium text-slate-700">"Kind"</label>
                     <select id=kind_field name="kind" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
@@ -410,21 +414,21 @@ fn AdminControls(
                             </option>
                         }).collect_view()}
                     </select>
-                    <FieldProblem error=field_error(update_error, "kind")/>
+                    <FieldProblem field="kind"/>
                 </div>
                 <div class="space-y-1">
                     <label for=cap_field.clone() class="block text-sm font-medium text-slate-700">"Daily cap"</label>
                     <input id=cap_field name="daily_cap" type="number" min="1" value=cap_value
                         placeholder=format!("default {}", account.kind.default_cap())
                         class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm"/>
-                    <FieldProblem error=field_error(update_error, "daily_cap")/>
+                    <FieldProblem field="daily_cap"/>
                 </div>
                 <div class="space-y-1">
                     <label for=name_field.clone() class="block text-sm font-medium text-slate-700">"From name"</label>
                     <input id=name_field name="display_name" type="text" value=account.display_name.clone()
                         placeholder="e.g. Ada Lovelace"
                         class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm"/>
-                    <FieldProblem error=field_error(update_error, "display_name")/>
+                    <FieldProblem field="display_name"/>
                 </div>
                 <div class="sm:col-span-3">
                     <button type="submit" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
@@ -432,7 +436,7 @@ fn AdminControls(
                     </button>
                     <span class="ml-3 text-xs text-slate-500">"Leave the cap empty for 90% of Gmail's limit."</span>
                 </div>
-            </ActionForm>
+            </form>
         </details>
         <details class="border-t border-slate-100 px-5 py-3">
             <summary class="cursor-pointer text-sm font-medium text-indigo-600">
@@ -448,14 +452,14 @@ fn AdminControls(
                             view! {
                                 <li class="flex items-center justify-between gap-3 py-2 text-sm">
                                     <span>{rep.name}" "<span class="text-slate-500">{rep.email}</span></span>
-                                    <ActionForm action=actions.access>
+                                    <form method="post" action=SetSenderAccess::url() data-sender-access="">
                                         <input type="hidden" name="sender_id" value=id.to_string()/>
                                         <input type="hidden" name="user_id" value=rep.id.to_string()/>
                                         <input type="hidden" name="allowed" value=(!may).to_string()/>
                                         <button type="submit" class="rounded-md px-2 py-1 text-xs ring-1 ring-slate-200 hover:bg-slate-50">
                                             {if may { "Remove access" } else { "Allow" }}
                                         </button>
-                                    </ActionForm>
+                                    </form>
                                 </li>
                             }
                         }).collect_view()}
@@ -466,11 +470,17 @@ fn AdminControls(
     }
 }
 
+/// Where the edit form shows a problem that belongs to no field (see `FormPost`).
 #[component]
-fn FieldProblem(error: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .map(|message| view! { <p class="text-xs text-rose-600" role="alert">{message}</p> })
+fn FormProblem() -> impl IntoView {
+    view! {
+        <p data-problem="" role="alert" hidden
+            class="rounded-md border border-rose-200 bg-rose-50 px-3 py-2 text-sm text-rose-700"></p>
     }
+}
+
+/// Where the edit form shows the problem with `field`.
+#[component]
+fn FieldProblem(field: &'static str) -> impl IntoView {
+    view! { <p data-problem=field role="alert" hidden class="text-xs text-rose-600"></p> }
 }
