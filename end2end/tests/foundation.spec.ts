@@ -96,6 +96,36 @@ test('an admin adds a rep; the rep cannot open admin pages; logout ends the sess
   await expect(users).toContainText(rep.email);
 });
 
+test('API tokens are created and revoked in place; the lead policy is saved', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(admin.email);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await page.goto('/settings', { waitUntil: 'networkidle' });
+  const name = `Revoked ${Date.now()}`;
+  // A click before hydration posts the plain form and comes back: try until the token shows.
+  await expect(async () => {
+    await page.getByLabel('New token name').fill(name);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await expect(page.getByTestId('new-api-token')).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 45_000 });
+  const row = page.getByRole('listitem').filter({ hasText: name });
+  await expect(row).toHaveCount(1);
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(row).toHaveCount(0);
+
+  const policy = page.getByTestId('lead-policy-form');
+  await policy.getByLabel('Allow them: import anyway').check();
+  await policy.getByRole('button', { name: 'Save' }).click();
+  await expect(policy.getByRole('status')).toHaveText('Saved.');
+  await page.reload();
+  await expect(page.getByTestId('lead-policy-form').getByLabel('Allow them: import anyway')).toBeChecked();
+  await page.getByTestId('lead-policy-form').getByLabel('Skip them: nobody gets two sequences at once').check();
+  await page.getByTestId('lead-policy-form').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('lead-policy-form').getByRole('status')).toHaveText('Saved.');
+});
+
 test('the browser code is served gzipped; pages stream uncompressed', async ({ request }) => {
   // Debug builds serve their 17 MB bundle as it is: compressing it on every load took longer
   // than sending it to a local browser.

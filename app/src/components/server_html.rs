@@ -27,6 +27,13 @@ pub fn follow_server_html<Fut>(
 ) where
     Fut: Future<Output = Result<String, AppError>> + 'static,
 {
+    // The work is done by one function for every part; only this boxing is compiled per part.
+    follow(version, region, Box::new(move || Box::pin(render())));
+}
+
+type Render = Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<String, AppError>>>>>;
+
+fn follow(version: Signal<usize>, region: NodeRef<Div>, render: Render) {
     #[cfg(feature = "hydrate")]
     {
         use std::cell::Cell;

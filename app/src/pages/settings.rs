@@ -2,6 +2,7 @@
 //! settings and users (`/settings/team`).
 
 use engine::model::{ApiTokenInfo, OtherCampaignLeads};
+use leptos::html::Div;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::ServerFn;
@@ -10,6 +11,9 @@ use uuid::Uuid;
 use crate::components::form_post::FormPost;
 use crate::components::forms::{FormError, TextField, field_error};
 use crate::components::layout::SessionResource;
+use crate::components::server_html::follow_server_html;
+#[cfg(feature = "ssr")]
+use crate::components::server_html::render_to_html;
 use crate::components::ui::{Card, PageHeader};
 use crate::error::AppError;
 use crate::format::datetime;
@@ -67,8 +71,8 @@ pub fn SettingsPage() -> impl IntoView {
         <div class="grid gap-6 lg:grid-cols-3">
             // A gap, not `space-y-*`: the islands' wrappers would take the margins.
             <div class="flex flex-col gap-6 lg:col-span-2">
-                <ApiTokens/>
-                <LeadPolicy/>
+                <ApiTokens><ApiTokenListPanel/></ApiTokens>
+                <LeadPolicyCard/>
             </div>
             <div class="space-y-6">
                 <Card title="Your account">
@@ -96,13 +100,71 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// The signed-in user's tokens drawn by the server, for [`ApiTokens`] to put in place after a
+/// change.
+#[server(output = crate::codec::Json)]
+pub async fn api_tokens_html() -> Result<String, AppError> {
+    let tokens = list_api_tokens().await?;
+    Ok(render_to_html(move || token_list(tokens)))
+}
+
+/// The token list of the page (server-rendered).
+#[component]
+fn ApiTokenListPanel() -> impl IntoView {
+    let tokens = Resource::new(|| (), |_| list_api_tokens());
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || tokens.get().map(|result| match result {
+                Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+                Ok(tokens) => token_list(tokens),
+            })}
+        </Suspense>
+    }
+}
+
+fn token_list(tokens: Vec<ApiTokenInfo>) -> AnyView {
+    if tokens.is_empty() {
+        return view! { <p class="text-sm text-slate-500">"No API tokens yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="divide-y divide-slate-100">
+            {tokens.into_iter().map(|token| view! {
+                <li class="flex items-center justify-between gap-4 py-3 text-sm">
+                    <div class="min-w-0">
+                        <p class="font-medium text-slate-900">{token.name}</p>
+                        <p class="text-xs text-slate-500">
+                            <code>{token.token_prefix}"…"</code>
+                            " · created " {datetime(token.created_at)}
+                            " · " {token.last_used_at.map(|t| format!("last used {}", datetime(t))).unwrap_or_else(|| "never used".into())}
+                        </p>
+                    </div>
+                    <form method="post" action=RevokeApiToken::url() data-revoke-token="">
+                        <input type="hidden" name="id" value=token.id.to_string()/>
+                        <button type="submit" class="rounded-md px-2 py-1 text-sm text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
+                            "Revoke"
+                        </button>
+                    </form>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The part of [`CreatedToken`] the page shows: the token itself, once.
+#[derive(Deserialize)]
+struct NewToken {
+    token: String,
+}
+
+/// Creating and revoking tokens; `children` is the list, drawn by the server and drawn again
+/// after each change. Its "Revoke" buttons are forms marked `data-revoke-token`.
 #[island]
-fn ApiTokens() -> impl IntoView {
+fn ApiTokens(children: Children) -> impl IntoView {
     let (create, revoke) = (FormPost::new(), FormPost::new());
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_api_tokens(),
-    );
+    let list = NodeRef::<Div>::new();
+    let refresh = Signal::derive(move || create.version().get() + revoke.version().get());
+    follow_server_html(refresh, list, api_tokens_html);
     let error = create.error();
     view! {
         <Card title="API tokens" description="For scripts and CRMs calling the REST API (Authorization: Bearer <token>). A token acts as you.">
@@ -115,7 +177,8 @@ fn ApiTokens() -> impl IntoView {
                 </button>
             </form>
             <FormError error/>
-            {move || create.answer::<CreatedToken>().map(|created| view! {
+            <FormError error=revoke.error()/>
+            {move || create.answer::<NewToken>().map(|created| view! {
                 <div class="mb-4 rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm" role="status">
                     <p class="font-medium text-emerald-900">"Copy your new token now — it will not be shown again."</p>
                     <code data-testid="new-api-token" class="mt-2 block select-all break-all rounded bg-white px-2 py-1 font-mono text-xs text-slate-900 ring-1 ring-emerald-200">
@@ -123,72 +186,49 @@ fn ApiTokens() -> impl IntoView {
                     </code>
                 </div>
             })}
-            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                {move || tokens.get().map(|result| match result {
-                    Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="text-sm text-slate-500">"No API tokens yet."</p>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <ul class="divide-y divide-slate-100">
-                            {list.into_iter().map(|token| view! {
-                                <li class="flex items-center justify-between gap-4 py-3 text-sm">
-                                    <div class="min-w-0">
-                                        <p class="font-medium text-slate-900">{token.name}</p>
-                                        <p class="text-xs text-slate-500">
-                                            <code>{token.token_prefix}"…"</code>
-                                            " · created " {datetime(token.created_at)}
-                                            " · " {token.last_used_at.map(|t| format!("last used {}", datetime(t))).unwrap_or_else(|| "never used".into())}
-                                        </p>
-                                    </div>
-                                    <form method="post" action=RevokeApiToken::url() on:submit=revoke.on_submit()>
-                                        <input type="hidden" name="id" value=token.id.to_string()/>
-                                        <button type="submit" class="rounded-md px-2 py-1 text-sm text-rose-600 ring-1 ring-rose-200 hover:bg-rose-50">
-                                            "Revoke"
-                                        </button>
-                                    </form>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                })}
-            </Transition>
+            <div node_ref=list on:submit=revoke.on_marked_submit("data-revoke-token")>{children()}</div>
         </Card>
     }
 }
 
-/// Shown to admins only (the load is refused for reps, and then nothing renders).
+/// The team's choice for admins; nothing for reps (the load is refused for them).
+#[component]
+fn LeadPolicyCard() -> impl IntoView {
+    let policy = Resource::new(|| (), |_| load_lead_policy());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || policy.get().and_then(Result::ok).map(|current| view! { <LeadPolicy current/> })}
+        </Suspense>
+    }
+}
+
+/// `current`: the team's choice when the page was drawn.
 #[island]
-fn LeadPolicy() -> impl IntoView {
+fn LeadPolicy(current: OtherCampaignLeads) -> impl IntoView {
     let set = FormPost::new();
-    let policy = Resource::new(move || set.version().get(), |_| load_lead_policy());
     let error = set.error();
     view! {
-        <Transition fallback=|| ()>
-            {move || policy.get().and_then(Result::ok).map(|current| view! {
-                <Card title="Leads in other campaigns" description="When an imported address is already in another running or paused campaign of the team.">
-                    <form method="post" action=SetLeadPolicy::url() on:submit=set.on_submit() class="space-y-3" data-testid="lead-policy-form">
-                        <FormError error/>
-                        <fieldset class="space-y-2 text-sm">
-                            <legend class="sr-only">"Addresses already in another running campaign"</legend>
-                            <label class="flex items-center gap-2">
-                                <input type="radio" name="policy" value="skip" checked=current == OtherCampaignLeads::Skip/>
-                                "Skip them: nobody gets two sequences at once"
-                            </label>
-                            <label class="flex items-center gap-2">
-                                <input type="radio" name="policy" value="allow" checked=current == OtherCampaignLeads::Allow/>
-                                "Allow them: import anyway"
-                            </label>
-                        </fieldset>
-                        <button type="submit" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
-                            "Save"
-                        </button>
-                        {move || set.succeeded().get().then(|| view! {
-                            <p role="status" class="text-sm text-emerald-700">"Saved."</p>
-                        })}
-                    </form>
-                </Card>
-            })}
-        </Transition>
+        <Card title="Leads in other campaigns" description="When an imported address is already in another running or paused campaign of the team.">
+            <form method="post" action=SetLeadPolicy::url() on:submit=set.on_submit() class="space-y-3" data-testid="lead-policy-form">
+                <FormError error/>
+                <fieldset class="space-y-2 text-sm">
+                    <legend class="sr-only">"Addresses already in another running campaign"</legend>
+                    <label class="flex items-center gap-2">
+                        <input type="radio" name="policy" value="skip" checked=current == OtherCampaignLeads::Skip/>
+                        "Skip them: nobody gets two sequences at once"
+                    </label>
+                    <label class="flex items-center gap-2">
+                        <input type="radio" name="policy" value="allow" checked=current == OtherCampaignLeads::Allow/>
+                        "Allow them: import anyway"
+                    </label>
+                </fieldset>
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    "Save"
+                </button>
+                {move || set.succeeded().get().then(|| view! {
+                    <p role="status" class="text-sm text-emerald-700">"Saved."</p>
+                })}
+            </form>
+        </Card>
     }
 }

@@ -127,6 +127,16 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
     assert!(!status.is_success());
     assert_eq!(body["Invalid"]["field"], "steps[0].body", "{body}");
 
+    // The editor starts from the saved steps and the campaign's merge fields.
+    let draft = app
+        .call::<app::pages::campaigns::LoadStepsDraft>(&app.client, &[("id", &id)])
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(draft["steps"][1]["body"], "Following up", "{draft}");
+    assert_eq!(draft["fields"], json!(engine::model::STANDARD_FIELDS), "{draft}");
+
     // The editor's live check knows the campaign's fields (here only the standard ones).
     let checked = app
         .call::<app::pages::campaigns::CheckStep>(
@@ -188,6 +198,15 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
     .await;
     assert_eq!(status, StatusCode::OK, "{plan}");
     assert!(plan.as_str().unwrap().starts_with("Choose at least one sender account"), "{plan}");
+    let form = app
+        .call::<app::pages::campaigns::LoadScheduleForm>(&app.client, &[("id", &id)])
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(form["sender_ids"], json!([]), "{form}");
+    assert_eq!(form["plan"], plan, "the saved schedule's plan");
+    assert!(form["schedule"]["timezone"].is_string(), "{form}");
     let review = app
         .call::<app::pages::campaigns::ReviewHtml>(&app.client, &[("id", &id)])
         .await
@@ -197,6 +216,23 @@ async fn a_campaign_is_created_and_leads_imported_with_a_chosen_mapping() {
     assert!(review.contains("2 leads, 2 not mailed yet."), "{review}");
     assert!(review.contains("Re: {Hi|Hello} &lt;&lt;first_name|there&gt;&gt;"), "{review}");
     assert!(review.contains("data-start-campaign"), "{review}");
+
+    // The header, drawn again by the server after a change: a draft's counts, its Start and
+    // Cancel forms marked for the page's island, and the set-up guide on the tab asked for.
+    let header = app
+        .call::<app::pages::campaigns::CampaignHeaderHtml>(
+            &app.client,
+            &[("id", &id), ("tab", "schedule")],
+        )
+        .await
+        .json::<String>()
+        .await
+        .unwrap();
+    assert!(header.contains(r#"data-testid="campaign-stats""#), "{header}");
+    assert_eq!(header.matches("data-campaign-change").count(), 2, "{header}");
+    assert!(header.contains(r#"value="start""#) && header.contains(r#"value="cancel""#));
+    assert!(header.contains(r#"data-testid="setup-guide""#), "{header}");
+    assert!(header.contains(r#"aria-current="step""#), "{header}");
 }
 
 #[tokio::test]

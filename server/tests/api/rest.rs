@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn api_requires_a_valid_bearer_token() {
@@ -52,12 +52,24 @@ async fn tokens_are_stored_hashed_and_can_be_revoked() {
         engine::auth::list_api_tokens(&app.db.pool, admin.team_id, admin.id).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert!(token.starts_with(&tokens[0].token_prefix));
+    // The settings page's list, as drawn again after a change: the prefix only, and a
+    // "Revoke" form marked for the page's island.
+    let listed = token_list_html(&app).await;
+    assert!(listed.contains(&tokens[0].token_prefix) && !listed.contains(&token), "{listed}");
+    assert!(listed.contains("data-revoke-token"), "{listed}");
     engine::auth::revoke_api_token(&app.db.pool, admin.team_id, admin.id, tokens[0].id)
         .await
         .unwrap();
     let after =
         reqwest::Client::new().get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+    assert!(token_list_html(&app).await.contains("No API tokens yet."));
+}
+
+async fn token_list_html(app: &TestApp) -> String {
+    let response = app.call::<app::pages::settings::ApiTokensHtml>(&app.client, &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
 }
 
 #[tokio::test]

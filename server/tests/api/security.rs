@@ -517,6 +517,7 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
             false,
         ),
         case("list_api_tokens", form(&[]), OwnTeam, false),
+        case("api_tokens_html", form(&[]), OwnTeam, false),
         case("create_api_token", form(&[("name", "globex script")]), OwnTeam, false),
         case("revoke_api_token", form(&[("id", &token)]), NotFound, false),
         case("load_lead_policy", form(&[]), OwnTeam, true),
@@ -592,6 +593,9 @@ fn server_fn_cases(w: &World) -> Vec<FnCase> {
         ),
         case("load_review", form(&[("id", &campaign)]), NotFound, false),
         case("review_html", form(&[("id", &campaign)]), NotFound, false),
+        case("load_steps_draft", form(&[("id", &campaign)]), NotFound, false),
+        case("load_schedule_form", form(&[("id", &campaign)]), NotFound, false),
+        case("campaign_header_html", form(&[("id", &campaign), ("tab", "leads")]), NotFound, false),
         case(
             "save_schedule",
             Args::Json(

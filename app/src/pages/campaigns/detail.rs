@@ -1,24 +1,23 @@
 //! `/campaigns/:id`: the header (status, progress, start/pause/resume/cancel) and the tabs,
 //! chosen by `?tab=` so the back button walks through them.
 
-use engine::model::{Campaign, CampaignStats, CampaignStatus, LintReport, Severity};
+use engine::model::{Campaign, LintReport, Severity};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
-use server_fn::ServerFn;
 use uuid::Uuid;
 
 use super::charts::{ChartsTab, chart_days};
-use super::guide::{ReviewPanel, ReviewTab, SetupGuide};
+#[cfg(feature = "ssr")]
+use super::guide::SetupGuide;
+use super::guide::{ReviewPanel, ReviewTab};
 use super::leads::{LeadList, LeadQuery, LeadsTab};
 use super::schedule::ScheduleTab;
 use super::steps::{StepsSidePanels, StepsTab};
-use super::{StatusReason, status_tone};
 use crate::components::form_post::FormPost;
 use crate::components::forms::{FormError, hydration_marker};
-use crate::components::ui::{Badge, ErrorPanel};
+use crate::components::ui::ErrorPanel;
 use crate::error::AppError;
-use crate::format::{count, datetime};
 
 #[server(output = crate::codec::Json)]
 pub async fn load_campaign(id: Uuid) -> Result<Campaign, AppError> {
@@ -131,18 +130,41 @@ fn ChartsIsland(id: Uuid, children: Children) -> impl IntoView {
     view! { <CampaignFrame id tab="charts">{children()}</CampaignFrame> }
 }
 
-/// The header (status, counts, start/pause/resume/cancel), the set-up guide of a draft and the
-/// tabs' links around the tab shown.
+/// The header and the set-up guide of a draft, drawn by the server for the tab `tab`.
+#[server(output = crate::codec::Json)]
+pub async fn campaign_header_html(id: Uuid, tab: String) -> Result<String, AppError> {
+    let campaign = load_campaign(id).await?;
+    let tab = TABS.iter().map(|(name, _)| *name).find(|name| *name == tab).unwrap_or("leads");
+    Ok(crate::components::server_html::render_to_html(move || {
+        view! { <header::CampaignHeader campaign=campaign.clone()/><SetupGuide campaign tab/> }
+            .into_any()
+    }))
+}
+
+/// The tabs: their name in `?tab=` and their label.
+const TABS: [(&str, &str); 5] = [
+    ("leads", "Leads"),
+    ("steps", "Steps"),
+    ("schedule", "Schedule & senders"),
+    ("charts", "Charts"),
+    ("review", "Review"),
+];
+
+/// The header (status, counts, start/pause/resume/cancel) and the set-up guide of a draft,
+/// both drawn by the server and drawn again when a tab changed the campaign, and the tabs'
+/// links around the tab shown. The header's buttons are forms marked
+/// `data-campaign-change`.
 #[component]
 fn CampaignFrame(id: Uuid, tab: &'static str, children: Children) -> impl IntoView {
     let changed = CampaignChanged(RwSignal::new(0));
     let hydrated = hydration_marker();
     provide_context(changed);
     let change = FormPost::new();
-    let campaign = Resource::new(
+    let header = Resource::new(
         move || (changed.0.get(), change.version().get()),
-        move |_| load_campaign(id),
+        move |_| campaign_header_html(id, tab.to_string()),
     );
+    let refused = move || change.answer::<Option<LintReport>>().flatten();
     let link = move |name: &'static str| format!("/campaigns/{id}?tab={name}");
     let tab_class = move |name: &'static str| {
         if tab == name {
@@ -153,75 +175,19 @@ fn CampaignFrame(id: Uuid, tab: &'static str, children: Children) -> impl IntoVi
     };
     view! {
         <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || campaign.get().map(|result| match result {
+            {move || header.get().map(|result| match result {
                 Err(AppError::NotFound(_)) => view! {
                     <ErrorPanel code="404" title="Campaign not found".to_string()
                         message="It does not exist, or it belongs to another team.".to_string()/>
                 }.into_any(),
                 Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(campaign) => view! { <CampaignHeader campaign=campaign.clone() change/><SetupGuide campaign tab/> }.into_any(),
+                Ok(html) => view! {
+                    <div inner_html=html on:submit=change.on_marked_submit("data-campaign-change")></div>
+                }.into_any(),
             })}
         </Transition>
-        <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
-            {[("leads", "Leads"), ("steps", "Steps"), ("schedule", "Schedule & senders"), ("charts", "Charts"), ("review", "Review")].into_iter().map(|(name, label)| view! {
-                <a href=link(name)
-                    aria-current=(tab == name).then_some("page")
-                    class=format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
-                    {label}
-                </a>
-            }).collect_view()}
-        </nav>
-        {children()}
-    }
-}
-
-#[component]
-fn CampaignHeader(campaign: Campaign, change: FormPost) -> impl IntoView {
-    let Campaign { id, name, status, status_reason, stats, completed_at, .. } = campaign;
-    let allowed: &[(&str, &str)] = match status {
-        CampaignStatus::Draft => &[("start", "Start"), ("cancel", "Cancel")],
-        CampaignStatus::Running => &[("pause", "Pause"), ("cancel", "Cancel")],
-        CampaignStatus::Paused => &[("resume", "Resume"), ("cancel", "Cancel")],
-        CampaignStatus::Completed | CampaignStatus::Cancelled => &[],
-    };
-    let error = change.error();
-    let refused = move || change.answer::<Option<LintReport>>().flatten();
-    view! {
-        <div class="mb-4 text-sm"><a href="/campaigns" class="text-indigo-600 hover:underline">"← All campaigns"</a></div>
-        <div class="flex flex-wrap items-start justify-between gap-4">
-            <div class="min-w-0">
-                <h1 class="flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight text-slate-900">
-                    <span class="break-words">{name}</span>
-                    <span data-testid="campaign-status"><Badge tone=status_tone(status) text=status.as_str()/></span>
-                </h1>
-                <StatusReason status reason=status_reason/>
-                {completed_at.map(|at| view! {
-                    <p class="text-sm text-slate-500" data-testid="completed-at">"Finished " {datetime(at)}</p>
-                })}
-            </div>
-            <div class="flex flex-wrap gap-2">
-                {allowed.iter().map(|(value, label)| {
-                    let danger = *value == "cancel";
-                    view! {
-                        <form method="post" action=ChangeCampaignStatus::url() on:submit=change.on_submit()>
-                            <input type="hidden" name="id" value=id.to_string()/>
-                            <input type="hidden" name="change" value=*value/>
-                            <button type="submit" disabled=move || change.pending().get()
-                                class=if danger {
-                                    "rounded-md bg-white px-3 py-2 text-sm font-semibold text-rose-700 ring-1 ring-rose-200 hover:bg-rose-50 disabled:opacity-60"
-                                } else {
-                                    "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500 disabled:opacity-60"
-                                }>
-                                {*label}
-                            </button>
-                        </form>
-                    }
-                }).collect_view()}
-            </div>
-        </div>
-        <StatsRow stats/>
         <div class="mt-4 space-y-3">
-            <FormError error/>
+            <FormError error=change.error()/>
             {move || refused().map(|report| view! {
                 <div role="alert" class="rounded-md border border-rose-200 bg-rose-50 p-4 text-sm text-rose-800" data-testid="start-refused">
                     <p class="font-semibold">{format!("The campaign cannot start yet: {} errors to fix ({} leads affected).", report.errors, report.leads_with_problems)}</p>
@@ -233,6 +199,16 @@ fn CampaignHeader(campaign: Campaign, change: FormPost) -> impl IntoView {
                 </div>
             })}
         </div>
+        <nav aria-label="Campaign sections" data-hydrated=move || hydrated.get().to_string() class="mt-6 mb-6 flex gap-6 overflow-x-auto border-b border-slate-200 text-sm font-medium">
+            {TABS.into_iter().map(|(name, label)| view! {
+                <a href=link(name)
+                    aria-current=(tab == name).then_some("page")
+                    class=format!("whitespace-nowrap border-b-2 px-1 pb-3 {}", tab_class(name))>
+                    {label}
+                </a>
+            }).collect_view()}
+        </nav>
+        {children()}
     }
 }
 
@@ -255,28 +231,87 @@ pub(crate) fn problem_text(problem: &engine::model::LintProblem) -> String {
     }
 }
 
-#[component]
-fn StatsRow(stats: CampaignStats) -> impl IntoView {
-    let items = [
-        ("Leads", stats.leads),
-        ("Not yet mailed", stats.pending),
-        ("Scheduled", stats.scheduled),
-        ("Sent", stats.sent),
-        ("Replied", stats.replied),
-        ("Auto-replied", stats.auto_replied),
-        ("Bounced", stats.bounced),
-        ("Unsubscribed", stats.unsubscribed),
-        ("Failed", stats.failed),
-        ("Sent today", stats.sent_today),
-    ];
-    view! {
-        <dl class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="campaign-stats">
-            {items.into_iter().map(|(label, n)| view! {
-                <div class="rounded-lg border border-slate-200 bg-white px-3 py-2">
-                    <dt class="text-xs text-slate-500">{label}</dt>
-                    <dd class="text-lg font-semibold tabular-nums text-slate-900">{count(n.max(0) as u64)}</dd>
+/// The header, drawn only by the server.
+#[cfg(feature = "ssr")]
+mod header {
+    use engine::model::{Campaign, CampaignStats, CampaignStatus};
+    use leptos::prelude::*;
+    use server_fn::ServerFn;
+
+    use super::super::{StatusReason, status_tone};
+    use super::ChangeCampaignStatus;
+    use crate::components::ui::Badge;
+    use crate::format::{count, datetime};
+
+    #[component]
+    pub(super) fn CampaignHeader(campaign: Campaign) -> impl IntoView {
+        let Campaign { id, name, status, status_reason, stats, completed_at, .. } = campaign;
+        let allowed: &[(&str, &str)] = match status {
+            CampaignStatus::Draft => &[("start", "Start"), ("cancel", "Cancel")],
+            CampaignStatus::Running => &[("pause", "Pause"), ("cancel", "Cancel")],
+            CampaignStatus::Paused => &[("resume", "Resume"), ("cancel", "Cancel")],
+            CampaignStatus::Completed | CampaignStatus::Cancelled => &[],
+        };
+        view! {
+            <div class="mb-4 text-sm"><a href="/campaigns" class="text-indigo-600 hover:underline">"← All campaigns"</a></div>
+            <div class="flex flex-wrap items-start justify-between gap-4">
+                <div class="min-w-0">
+                    <h1 class="flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight text-slate-900">
+                        <span class="break-words">{name}</span>
+                        <span data-testid="campaign-status"><Badge tone=status_tone(status) text=status.as_str()/></span>
+                    </h1>
+                    <StatusReason status reason=status_reason/>
+                    {completed_at.map(|at| view! {
+                        <p class="text-sm text-slate-500" data-testid="completed-at">"Finished " {datetime(at)}</p>
+                    })}
                 </div>
-            }).collect_view()}
-        </dl>
+                <div class="flex flex-wrap gap-2">
+                    {allowed.iter().map(|(value, label)| {
+                        let danger = *value == "cancel";
+                        view! {
+                            <form method="post" action=ChangeCampaignStatus::url() data-campaign-change="">
+                                <input type="hidden" name="id" value=id.to_string()/>
+                                <input type="hidden" name="change" value=*value/>
+                                <button type="submit"
+                                    class=if danger {
+                                        "rounded-md bg-white px-3 py-2 text-sm font-semibold text-rose-700 ring-1 ring-rose-200 hover:bg-rose-50"
+                                    } else {
+                                        "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500"
+                                    }>
+                                    {*label}
+                                </button>
+                            </form>
+                        }
+                    }).collect_view()}
+                </div>
+            </div>
+            <StatsRow stats/>
+        }
+    }
+
+    #[component]
+    fn StatsRow(stats: CampaignStats) -> impl IntoView {
+        let items = [
+            ("Leads", stats.leads),
+            ("Not yet mailed", stats.pending),
+            ("Scheduled", stats.scheduled),
+            ("Sent", stats.sent),
+            ("Replied", stats.replied),
+            ("Auto-replied", stats.auto_replied),
+            ("Bounced", stats.bounced),
+            ("Unsubscribed", stats.unsubscribed),
+            ("Failed", stats.failed),
+            ("Sent today", stats.sent_today),
+        ];
+        view! {
+            <dl class="mt-4 grid grid-cols-2 gap-3 sm:grid-cols-5" data-testid="campaign-stats">
+                {items.into_iter().map(|(label, n)| view! {
+                    <div class="rounded-lg border border-slate-200 bg-white px-3 py-2">
+                        <dt class="text-xs text-slate-500">{label}</dt>
+                        <dd class="text-lg font-semibold tabular-nums text-slate-900">{count(n.max(0) as u64)}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+        }
     }
 }

@@ -1,14 +1,18 @@
 //! The Schedule & senders tab: sending window, pacing, bounce threshold and the sender
 //! accounts that take turns.
 
-use engine::model::{Campaign, CampaignSettings, Schedule};
+#[cfg(feature = "ssr")]
+use engine::model::Campaign;
+use engine::model::{CampaignSettings, Schedule};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use server_fn::ServerFn;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
-use super::detail::{CampaignChanged, load_campaign};
+use super::detail::CampaignChanged;
+#[cfg(feature = "ssr")]
+use super::detail::load_campaign;
 use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
 use crate::components::ui::Card;
@@ -53,6 +57,27 @@ pub async fn schedule_summary(
     let schedule = schedule.as_ref().unwrap_or(&campaign.schedule);
     let sender_ids = sender_ids.as_deref().unwrap_or(&campaign.sender_ids);
     Ok(plan_summary(&campaign, schedule, &chosen_senders(sender_ids, senders)))
+}
+
+/// What the Schedule tab's form starts from: the campaign's saved choices, the accounts to
+/// choose from, and the saved schedule's plan in plain language.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ScheduleFormData {
+    pub schedule: Schedule,
+    pub settings: CampaignSettings,
+    pub sender_ids: Vec<Uuid>,
+    pub senders: Vec<SenderChoice>,
+    pub plan: String,
+}
+
+#[server(output = crate::codec::Json)]
+pub async fn load_schedule_form(id: Uuid) -> Result<ScheduleFormData, AppError> {
+    let campaign = load_campaign(id).await?;
+    let senders = sender_choices().await?;
+    let chosen = chosen_senders(&campaign.sender_ids, senders.clone());
+    let plan = plan_summary(&campaign, &campaign.schedule, &chosen);
+    let Campaign { schedule, settings, sender_ids, .. } = campaign;
+    Ok(ScheduleFormData { schedule, settings, sender_ids, senders, plan })
 }
 
 /// The accounts of `senders` that `sender_ids` name, in that order.
@@ -137,36 +162,32 @@ const ZONES: [&str; 24] = [
 
 #[component]
 pub fn ScheduleTab(id: Uuid) -> impl IntoView {
-    let campaign = Resource::new(move || id, load_campaign);
-    let senders = Resource::new(|| (), |_| sender_choices());
-    let plan = Resource::new(move || id, |id| schedule_summary(id, None, None));
+    let form = Resource::new(move || id, load_schedule_form);
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || match (campaign.get(), senders.get(), plan.get()) {
-                (Some(Ok(campaign)), Some(Ok(senders)), Some(Ok(plan))) => Some(view! { <ScheduleForm campaign senders plan/> }.into_any()),
-                (Some(Err(e)), ..) | (_, Some(Err(e)), _) | (.., Some(Err(e))) => Some(view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any()),
-                _ => None,
-            }}
+            {move || form.get().map(|result| match result {
+                Ok(data) => view! { <ScheduleForm id data/> }.into_any(),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
         </Suspense>
     }
 }
 
-/// `plan`: the saved schedule's plan in plain language, until the server answers for the
-/// schedule as typed.
+/// `data.plan`: the saved schedule's plan in plain language, until the server answers for
+/// the schedule as typed.
 #[component]
-fn ScheduleForm(campaign: Campaign, senders: Vec<SenderChoice>, plan: String) -> impl IntoView {
-    let id = campaign.id;
+fn ScheduleForm(id: Uuid, data: ScheduleFormData) -> impl IntoView {
+    let ScheduleFormData { schedule: s, settings, sender_ids, senders, plan } = data;
     let changed = expect_context::<CampaignChanged>();
-    let s = campaign.schedule;
     let timezone = RwSignal::new(s.timezone);
     let days = RwSignal::new(s.days);
     let start_hour = RwSignal::new(s.start_hour.to_string());
     let end_hour = RwSignal::new(s.end_hour.to_string());
     let min_gap = RwSignal::new(s.min_gap_seconds.to_string());
     let max_gap = RwSignal::new(s.max_gap_seconds.to_string());
-    let stop_on_auto_reply = RwSignal::new(campaign.settings.stop_on_auto_reply);
-    let bounce_percent = RwSignal::new(format_percent(campaign.settings.bounce_pause_threshold));
-    let chosen = RwSignal::new(campaign.sender_ids);
+    let stop_on_auto_reply = RwSignal::new(settings.stop_on_auto_reply);
+    let bounce_percent = RwSignal::new(format_percent(settings.bounce_pause_threshold));
+    let chosen = RwSignal::new(sender_ids);
     let inputs = ScheduleInputs { timezone, days, start_hour, end_hour, min_gap, max_gap };
     // Worked out again as the rep types, from what the form holds now.
     let typed = LocalResource::new(move || {

@@ -1,7 +1,7 @@
 //! The Steps tab: the sequence editor (each step checked as it is typed, by the server's
 //! template parser) and, drawn by the server only, the preview per lead and the lint.
 
-use engine::model::{Campaign, LintReport, Preview, Severity, Step};
+use engine::model::{LintReport, Preview, Severity, Step};
 use leptos::html::{Div, Textarea};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,9 @@ use server_fn::ServerFn;
 use server_fn::codec::Json;
 use uuid::Uuid;
 
-use super::detail::{CampaignChanged, load_campaign, problem_text};
+#[cfg(feature = "ssr")]
+use super::detail::load_campaign;
+use super::detail::{CampaignChanged, problem_text};
 use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
 use crate::components::server_html::follow_server_html;
@@ -25,6 +27,21 @@ pub async fn save_steps(id: Uuid, steps: Vec<Step>) -> Result<(), AppError> {
     let patch = engine::model::CampaignPatch { steps: Some(steps), ..Default::default() };
     engine::campaigns::update(&state.pool, user.team_id, id, patch).await?;
     Ok(())
+}
+
+/// What the step editor starts from: the saved steps and the merge fields the campaign's
+/// leads have (for the hints and the live check).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepsDraft {
+    pub steps: Vec<Step>,
+    pub fields: Vec<String>,
+}
+
+#[server(output = crate::codec::Json)]
+pub async fn load_steps_draft(id: Uuid) -> Result<StepsDraft, AppError> {
+    let campaign = load_campaign(id).await?;
+    let fields = campaign.merge_fields().into_iter().map(str::to_owned).collect();
+    Ok(StepsDraft { steps: campaign.steps, fields })
 }
 
 /// Step `step` (from 1) for a lead (the first when none is given), exactly as it would be sent.
@@ -121,7 +138,7 @@ impl StepDraft {
 /// step or lead.
 #[component]
 pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
-    let campaign = Resource::new(move || id, load_campaign);
+    let draft = Resource::new(move || id, load_steps_draft);
     let changed = expect_context::<CampaignChanged>();
     let save = FormPost::new();
     let remove = FormPost::new();
@@ -159,8 +176,8 @@ pub fn StepsTab(id: Uuid, children: Children) -> impl IntoView {
         <div class="grid gap-6 xl:grid-cols-5">
             <div class="space-y-4 xl:col-span-3" data-testid="step-editor">
                 <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-                    {move || campaign.get().map(|result| match result {
-                        Ok(campaign) => view! { <StepsWorkspace campaign save/> }.into_any(),
+                    {move || draft.get().map(|result| match result {
+                        Ok(draft) => view! { <StepsWorkspace id draft save/> }.into_any(),
                         Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
                     })}
                 </Suspense>
@@ -186,9 +203,8 @@ fn event_element(event: &leptos::ev::Event, selector: &str) -> Option<web_sys::E
 }
 
 #[component]
-fn StepsWorkspace(campaign: Campaign, save: FormPost) -> impl IntoView {
-    let id = campaign.id;
-    let mut initial: Vec<Step> = campaign.steps.clone();
+fn StepsWorkspace(id: Uuid, draft: StepsDraft, save: FormPost) -> impl IntoView {
+    let StepsDraft { steps: mut initial, fields } = draft;
     if initial.is_empty() {
         initial.push(Step {
             subject: String::new(),
@@ -201,9 +217,7 @@ fn StepsWorkspace(campaign: Campaign, save: FormPost) -> impl IntoView {
     let drafts = RwSignal::new(
         initial.iter().enumerate().map(|(i, s)| StepDraft::new(i as u32, s)).collect::<Vec<_>>(),
     );
-    let fields = StoredValue::new(
-        campaign.merge_fields().into_iter().map(str::to_owned).collect::<Vec<_>>(),
-    );
+    let fields = StoredValue::new(fields);
     let save_error = save.error();
     let add_step = move |_| {
         let key = next_key.get_value();
