@@ -1,5 +1,6 @@
 // The first journey of every team: set up, sign in, add a rep, see what a rep may see.
 import { expect, test } from '@playwright/test';
+import { get } from 'node:http';
 
 const admin = { name: 'Ada Admin', email: 'ada@acme.test', password: 'correct horse battery' };
 const rep = { name: 'Rita Rep', email: 'rita@acme.test', password: 'rita has a password' };
@@ -136,7 +137,22 @@ test('the browser code is served gzipped; pages stream uncompressed', async ({ r
     expect(response.status(), asset).toBe(200);
     expect(response.headers()['content-encoding'], asset).toBe('gzip');
   }
+  // The bundle's budget (BENCHMARKS.md, "WASM bundle"): the bytes a browser downloads.
+  const served = await gzippedSize(new URL('/pkg/outreach.wasm', test.info().project.use.baseURL));
+  expect(served).toBeGreaterThan(100_000);
+  expect(served).toBeLessThanOrEqual(400_000);
   const page = await request.get('/login', { headers: gzip });
   expect(page.status()).toBe(200);
   expect(page.headers()['content-encoding']).toBeUndefined();
 });
+
+/** The size of `url`'s body as sent gzipped (Node's client does not decompress it). */
+function gzippedSize(url: URL): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { 'accept-encoding': 'gzip' } }, (response) => {
+      let size = 0;
+      response.on('data', (chunk: Buffer) => { size += chunk.length; });
+      response.on('end', () => resolve(size));
+    }).on('error', reject);
+  });
+}
