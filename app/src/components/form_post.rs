@@ -124,6 +124,9 @@ impl FormPost {
             Body::Fields(form) => Some(form.clone()),
             Body::Json(_) => None,
         };
+        if let Some(form) = &form {
+            set_busy(form, true);
+        }
         leptos::task::spawn_local(async move {
             let answer = match post(&url, body).await {
                 Ok(Answer::Output(json)) => Ok(json),
@@ -137,6 +140,7 @@ impl FormPost {
             };
             let succeeded = answer.is_ok();
             if let Some(form) = form {
+                set_busy(&form, false);
                 show_problems(&form, answer.as_ref().err());
             }
             self.last.set(Some(answer));
@@ -161,6 +165,26 @@ enum Answer {
     Output(String),
     /// Where the server function sends the browser.
     Redirect(String),
+}
+
+/// While a form's submission is on its way, the form is `aria-busy` and its buttons are
+/// disabled, so a second click sends nothing (forms drawn by the server have no signal to
+/// follow).
+#[cfg(feature = "hydrate")]
+fn set_busy(form: &web_sys::HtmlFormElement, busy: bool) {
+    use wasm_bindgen::JsCast;
+    let _ = form.set_attribute("aria-busy", if busy { "true" } else { "false" });
+    let Ok(buttons) = form.query_selector_all("button[type=submit]") else { return };
+    for index in 0..buttons.length() {
+        if let Some(button) =
+            buttons.item(index).and_then(|node| node.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = match busy {
+                true => button.set_attribute("disabled", ""),
+                false => button.remove_attribute("disabled"),
+            };
+        }
+    }
 }
 
 /// A form drawn by the server has its own places for problems, hidden until there is one: an

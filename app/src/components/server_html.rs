@@ -10,6 +10,28 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// A server-drawn part as the page first shows it: what `load` returns, drawn by `draw`, or
+/// the error that kept it from loading. The island around it draws it again later with
+/// [`follow_server_html`].
+pub fn server_drawn<T, Fut>(
+    load: impl Fn() -> Fut + Send + Sync + 'static,
+    draw: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let data = Resource::new(|| (), move |_| load());
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {move || data.get().map(|data| match data {
+                Ok(data) => draw(data),
+                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
 /// Renders a view to HTML on the server, for an island to put in place.
 #[cfg(feature = "ssr")]
 pub fn render_to_html(view: impl FnOnce() -> AnyView) -> String {

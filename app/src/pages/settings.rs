@@ -11,9 +11,9 @@ use uuid::Uuid;
 use crate::components::form_post::FormPost;
 use crate::components::forms::{FormError, TextField, field_error};
 use crate::components::layout::SessionResource;
-use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, server_drawn};
 use crate::components::ui::{Card, PageHeader};
 use crate::error::AppError;
 use crate::format::datetime;
@@ -111,15 +111,7 @@ pub async fn api_tokens_html() -> Result<String, AppError> {
 /// The token list of the page (server-rendered).
 #[component]
 fn ApiTokenListPanel() -> impl IntoView {
-    let tokens = Resource::new(|| (), |_| list_api_tokens());
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || tokens.get().map(|result| match result {
-                Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(tokens) => token_list(tokens),
-            })}
-        </Suspense>
-    }
+    server_drawn(list_api_tokens, token_list)
 }
 
 fn token_list(tokens: Vec<ApiTokenInfo>) -> AnyView {

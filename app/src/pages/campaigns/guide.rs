@@ -13,9 +13,9 @@ use super::detail::{CampaignChanged, ChangeCampaignStatus, problem_text};
 use super::schedule::SenderChoice;
 use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
-use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, server_drawn};
 use crate::components::ui::Card;
 use crate::error::AppError;
 use crate::format::count;
@@ -125,15 +125,7 @@ pub async fn review_html(id: Uuid) -> Result<String, AppError> {
 /// The Review tab of the page (server-rendered).
 #[component]
 pub fn ReviewPanel(id: Uuid) -> impl IntoView {
-    let data = Resource::new(|| (), move |_| load_review(id));
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || data.get().map(|data| match data {
-                Ok(data) => review(data),
-                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
+    server_drawn(move || load_review(id), review)
 }
 
 /// The Review tab: leads, emails, schedule in plain language, senders and the lint verdict

@@ -14,9 +14,9 @@ use super::detail::load_campaign;
 use super::detail::{CampaignChanged, problem_text};
 use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
-use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, server_drawn};
 use crate::components::ui::Card;
 use crate::error::AppError;
 
@@ -457,15 +457,7 @@ pub async fn steps_side_html(id: Uuid, step: u32, position: u32) -> Result<Strin
 /// The preview and the lint of the page, first step and first lead (server-rendered).
 #[component]
 pub fn StepsSidePanels(id: Uuid) -> impl IntoView {
-    let side = Resource::new(|| (), move |_| load_steps_side(id, 1, 0));
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || side.get().map(|side| match side {
-                Ok(side) => steps_side(id, side),
-                Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
+    server_drawn(move || load_steps_side(id, 1, 0), move |side| steps_side(id, side))
 }
 
 fn steps_side(id: Uuid, side: StepsSide) -> AnyView {

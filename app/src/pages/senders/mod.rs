@@ -15,9 +15,9 @@ use uuid::Uuid;
 use crate::components::form_post::FormPost;
 use crate::components::forms::FormError;
 use crate::components::layout::SessionResource;
-use crate::components::server_html::follow_server_html;
 #[cfg(feature = "ssr")]
 use crate::components::server_html::render_to_html;
+use crate::components::server_html::{follow_server_html, server_drawn};
 use crate::components::ui::{Badge, EmptyState, PageHeader, Tone};
 use crate::error::AppError;
 use crate::format::{count, datetime};
@@ -216,15 +216,7 @@ fn Senders(children: Children) -> impl IntoView {
 /// The list of the page (server-rendered).
 #[component]
 fn SenderListPanel() -> impl IntoView {
-    let senders = Resource::new(|| (), |_| load_senders());
-    view! {
-        <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
-            {move || senders.get().map(|result| match result {
-                Err(e) => view! { <p class="text-sm text-rose-600">{e.to_string()}</p> }.into_any(),
-                Ok(view) => sender_list(view),
-            })}
-        </Suspense>
-    }
+    server_drawn(load_senders, sender_list)
 }
 
 /// A plain form (a full-page navigation to Google's consent page, not a server function).
