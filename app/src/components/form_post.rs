@@ -15,9 +15,18 @@ use crate::error::AppError;
 /// last answer (the server function's output as JSON, or its error).
 #[derive(Clone, Copy)]
 pub struct FormPost {
+    // Written only by a submission, which only the browser sends.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pending: RwSignal<bool>,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     version: RwSignal<usize>,
     last: RwSignal<Option<Result<String, AppError>>>,
+    // Made once here, not at each call: views read these inside closures that run again and
+    // again, and a signal made in such a run belongs to it.
+    pending_now: Signal<bool>,
+    version_now: Signal<usize>,
+    error_now: Signal<Option<AppError>>,
+    succeeded_now: Signal<bool>,
 }
 
 impl Default for FormPost {
@@ -28,30 +37,42 @@ impl Default for FormPost {
 
 impl FormPost {
     pub fn new() -> Self {
-        Self { pending: RwSignal::new(false), version: RwSignal::new(0), last: RwSignal::new(None) }
+        let pending = RwSignal::new(false);
+        let version = RwSignal::new(0);
+        let last = RwSignal::new(None::<Result<String, AppError>>);
+        // `try_`: a page whose stream the browser dropped may still draw a part after its
+        // signals were disposed (leptos-rs/leptos#3595); then these read as nothing.
+        Self {
+            pending,
+            version,
+            last,
+            pending_now: Signal::derive(move || pending.try_get().unwrap_or(false)),
+            version_now: Signal::derive(move || version.try_get().unwrap_or(0)),
+            error_now: Signal::derive(move || last.try_with(|l| l.clone()?.err()).flatten()),
+            succeeded_now: Signal::derive(move || {
+                last.try_with(|l| matches!(l, Some(Ok(_)))) == Some(true)
+            }),
+        }
     }
-
-    // The readers below use `try_`: a page whose stream the browser dropped may still draw a
-    // part after its signals were disposed (leptos-rs/leptos#3595), and then it draws nothing.
 
     /// True while a submission waits for its answer.
     pub fn pending(self) -> Signal<bool> {
-        Signal::derive(move || self.pending.try_get().unwrap_or(false))
+        self.pending_now
     }
 
     /// The number of submissions that succeeded; follow it to load what they changed.
     pub fn version(self) -> Signal<usize> {
-        Signal::derive(move || self.version.try_get().unwrap_or(0))
+        self.version_now
     }
 
     /// The error of the last submission, if it failed.
     pub fn error(self) -> Signal<Option<AppError>> {
-        Signal::derive(move || self.last.try_with(|last| last.clone()?.err()).flatten())
+        self.error_now
     }
 
     /// True when the last submission succeeded.
     pub fn succeeded(self) -> Signal<bool> {
-        Signal::derive(move || self.last.try_with(|last| matches!(last, Some(Ok(_)))) == Some(true))
+        self.succeeded_now
     }
 
     /// The output of the last submission, when it succeeded.
